@@ -1,0 +1,1 @@
+"""The gateway: the one public door of the mesh — verifies callers, applies limits, forwards to the services."""
