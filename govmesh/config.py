@@ -1,0 +1,82 @@
+"""Settings of every govmesh process, read from GOVMESH_* environment variables and an optional file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One place for every setting; each field documents its variable and default.
+
+    Values come, strongest first, from the environment (`GOVMESH_<FIELD>`), then from the file
+    named by `GOVMESH_CONFIG_FILE` (dotenv syntax), then from the defaults below.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GOVMESH_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".govmesh"),
+        description="Directory for the embedded SQLite database, certificates and span files.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite at <data_dir>/govmesh.db. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the internal services bind to.")
+    gateway_host: str = Field(default="127.0.0.1", description="Address the gateway binds to.")
+    gateway_port: int = Field(default=50051, description="The gateway's public port.")
+    gateway_tls: bool = Field(
+        default=True,
+        description="Require mutual TLS at the gateway with certificates from <data_dir>/certs; "
+        "false serves plaintext where every caller is anonymous (development only).",
+    )
+    catalog_port: int = Field(default=50061, description="Loopback port of the catalog service.")
+    authz_port: int = Field(default=50062, description="Loopback port of the authz service.")
+    exchange_port: int = Field(default=50063, description="Loopback port of the exchange service.")
+    catalog_targets: str = Field(
+        default="",
+        description="Comma-separated catalog replica addresses the gateway forwards to; "
+        "empty means 127.0.0.1:<catalog_port>.",
+    )
+    max_message_bytes: int = Field(default=4 * 1024 * 1024, description="Largest request or response message accepted.")
+    shutdown_grace_seconds: float = Field(default=10.0, description="How long in-flight calls may drain after SIGTERM.")
+    catalog_refresh_seconds: float = Field(
+        default=1.0,
+        description="How often a catalog replica looks for changes made by other replicas.",
+    )
+    log_level: str = Field(default="INFO", description="Python log level of every process.")
+    log_format: str = Field(default="json", description="`json` (one object a line) or `text`.")
+    trace_file: str = Field(
+        default="",
+        description="Where spans are written as JSON lines when no OTLP endpoint is set; "
+        "empty means <data_dir>/spans.jsonl under `govmesh up`, and no spans otherwise.",
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govmesh.db').resolve()}"
+
+    @property
+    def certs_dir(self) -> Path:
+        return self.data_dir / "certs"
+
+    def catalog_upstreams(self) -> list[str]:
+        if self.catalog_targets:
+            return [t.strip() for t in self.catalog_targets.split(",") if t.strip()]
+        return [f"{self.host}:{self.catalog_port}"]
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    import os
+
+    config_file = os.environ.get("GOVMESH_CONFIG_FILE")
+    if config_file:
+        return Settings(_env_file=config_file)  # type: ignore[call-arg]
+    return Settings()

@@ -1,0 +1,66 @@
+"""Who is calling: the principal the gateway verified from a client certificate, and its roles."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from dataclasses import dataclass
+
+# The gateway sets this header after verifying the caller's certificate, and strips any copy a
+# caller sent; internal services listen on loopback only and believe it from nobody else.
+PRINCIPAL_HEADER = "x-govmesh-principal"
+SPIFFE_PREFIX = "spiffe://govmesh/"
+# A SPIFFE ID path segment: ASCII letters, digits, dots, dashes and underscores, and not "." or "..".
+_CODE = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._-]+")
+
+KIND_ROLES: dict[str, frozenset[str]] = {
+    "department": frozenset({"department"}),
+    "maintainer": frozenset({"catalog-maintainer"}),
+    "admin": frozenset({"hub-administrator"}),
+    "auditor": frozenset({"auditor"}),
+    "service": frozenset({"service"}),
+    "anonymous": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A verified caller: a department by its code, or a person or service in a hub role."""
+
+    kind: str
+    code: str
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return KIND_ROLES.get(self.kind, frozenset())
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.kind == "anonymous"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def header_value(self) -> str:
+        return f"{self.kind}/{self.code}"
+
+    def spiffe_id(self) -> str:
+        return f"{SPIFFE_PREFIX}{self.kind}/{self.code}"
+
+    def __str__(self) -> str:
+        return self.header_value()
+
+    @classmethod
+    def parse(cls, text: str) -> Principal:
+        """Reads `kind/code` (the header form) or `spiffe://govmesh/kind/code`; anything else is anonymous."""
+        if text.startswith(SPIFFE_PREFIX):
+            text = text[len(SPIFFE_PREFIX) :]
+        kind, sep, code = text.partition("/")
+        if not sep or kind not in KIND_ROLES or kind == "anonymous" or not _CODE.fullmatch(code):
+            return ANONYMOUS
+        return cls(kind, code)
+
+
+ANONYMOUS = Principal("anonymous", "-")
+
+current_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("current_principal", default=ANONYMOUS)

@@ -1,0 +1,147 @@
+"""OpenTelemetry for every process: traces over OTLP or to a span file, metrics, and trace-aware logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+_configured = False
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends finished spans to a file, one JSON object a line, for `govmesh trace` to read."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = []
+        for span in spans:
+            ctx = span.get_span_context()
+            assert ctx is not None  # a finished SDK span always has one
+            parent = span.parent
+            lines.append(
+                json.dumps(
+                    {
+                        "trace_id": format(ctx.trace_id, "032x"),
+                        "span_id": format(ctx.span_id, "016x"),
+                        "parent_id": format(parent.span_id, "016x") if parent else None,
+                        "name": span.name,
+                        "service": span.resource.attributes.get("service.name"),
+                        "start_ns": span.start_time,
+                        "end_ns": span.end_time,
+                        "status": span.status.status_code.name,
+                        "attributes": {k: _plain(v) for k, v in (span.attributes or {}).items()},
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        with self._lock, self._path.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else str(value)
+
+
+class TraceContextJsonFormatter(logging.Formatter):
+    """Formats a log record as one JSON object carrying the current trace and span ids."""
+
+    def __init__(self, service: str):
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        ctx = trace.get_current_span().get_span_context()
+        payload: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "service": self._service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if ctx.is_valid:
+            payload["trace_id"] = format(ctx.trace_id, "032x")
+            payload["span_id"] = format(ctx.span_id, "016x")
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+class TraceContextTextFormatter(logging.Formatter):
+    """Plain text logs for humans, still carrying the trace id."""
+
+    def __init__(self, service: str):
+        super().__init__("%(asctime)s %(levelname)s " + service + " %(name)s [trace=%(trace_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        ctx = trace.get_current_span().get_span_context()
+        record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else "-"
+        return super().format(record)
+
+
+def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", log_format: str = "json") -> None:
+    """Sets up tracing, metrics and logging once per process.
+
+    Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else to `trace_file` when given,
+    else nowhere (the tracer still propagates context so other hops stay linked).
+    """
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    resource = Resource.create({"service.name": f"govmesh-{service}", "service.namespace": "govmesh"})
+    provider = TracerProvider(resource=resource)
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+        metrics.set_meter_provider(
+            MeterProvider(resource=resource, metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
+        )
+    elif trace_file:
+        provider.add_span_processor(
+            BatchSpanProcessor(JsonLinesSpanExporter(Path(trace_file)), schedule_delay_millis=500)
+        )
+    trace.set_tracer_provider(provider)
+
+    handler = logging.StreamHandler(sys.stderr)
+    formatter: logging.Formatter = (
+        TraceContextJsonFormatter(service) if log_format == "json" else TraceContextTextFormatter(service)
+    )
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(log_level.upper())
+
+
+def shutdown() -> None:
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()
+    meter_provider = metrics.get_meter_provider()
+    if isinstance(meter_provider, MeterProvider):
+        meter_provider.shutdown()
