@@ -1,0 +1,1 @@
+"""The catalog's domain: plain models, data standards, validation and compatibility rules."""

@@ -1,0 +1,1 @@
+"""Where the catalog keeps its state: SQLAlchemy tables, the repository, Alembic migrations."""
