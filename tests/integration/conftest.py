@@ -1,0 +1,78 @@
+"""Real servers on loopback port 0, over real mutual TLS, on real SQLite and real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from govmesh.certs import CertificateAuthority
+from govmesh.config import Settings
+from govmesh.identity import Principal
+from tests.integration.mesh import Mesh, start_mesh
+
+POSTGRES_ADMIN_URL = os.environ.get("GOVMESH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_database() -> Iterator[str]:
+    name = f"govmesh_test_{uuid.uuid4().hex[:12]}"
+    # PostgreSQL is part of the test bed, not optional: an unreachable server fails the test.
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test runs once on its own SQLite file and once on its own PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'govmesh.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def mesh_settings(tmp_path: Path) -> Settings:
+    authority = CertificateAuthority(tmp_path / "certs")
+    authority.init()
+    authority.issue_server()
+    for principal in ("department/AIC", "department/LTAX", "maintainer/ops", "auditor/audit"):
+        authority.issue_client(Principal.parse(principal))
+    return Settings(data_dir=tmp_path, catalog_refresh_seconds=0.2)
+
+
+@pytest.fixture
+async def mesh(mesh_settings: Settings, database_url: str) -> AsyncIterator[Mesh]:
+    running = await start_mesh(mesh_settings, database_url)
+    try:
+        yield running
+    finally:
+        for channel in running.channels:
+            await channel.close()
+        await running.gateway.stop(0.5)
+        await running.catalog.stop(0.5)
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> InMemorySpanExporter:
+    """Every span the in-process servers finish, for tests that follow a call across hops."""
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter

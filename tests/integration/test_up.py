@@ -1,0 +1,91 @@
+"""`govmesh up` as a user runs it: every process starts, the gateway answers, Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+
+from catalog.v1 import catalog_pb2 as pb
+from catalog.v1 import catalog_pb2_grpc
+from govmesh.certs import CertificateAuthority
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_up(data_dir: Path, database_url: str, gateway_port: int) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    env.update(
+        GOVMESH_GATEWAY_PORT=str(gateway_port),
+        GOVMESH_CATALOG_PORT=str(_free_port()),
+        GOVMESH_DATABASE_URL=database_url,
+        GOVMESH_SHUTDOWN_GRACE_SECONDS="2",
+    )
+    env.pop("GOVMESH_DATA_DIR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "govmesh.cli", "up", "--data-dir", str(data_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 120) -> str:
+    assert process.stdout is not None
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"never printed {needle!r}:\n{''.join(seen)}")
+
+
+def _stats(data_dir: Path, port: int) -> pb.GetCatalogStatsResponse:
+    authority = CertificateAuthority(data_dir / "certs")
+    pair = authority.key_pair("department-LTAX")
+    creds = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
+    with grpc.secure_channel(f"127.0.0.1:{port}", creds) as channel:
+        return catalog_pb2_grpc.CatalogServiceStub(channel).GetCatalogStats(pb.GetCatalogStatsRequest(), timeout=10)
+
+
+def _run_once(data_dir: Path, database_url: str) -> tuple[str, pb.GetCatalogStatsResponse]:
+    port = _free_port()
+    process = _start_up(data_dir, database_url, port)
+    try:
+        printed = _wait_for_line(process, "Ctrl-C stops every process")
+        stats = _stats(data_dir, port)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        rest = process.stdout.read() if process.stdout else ""
+        return printed + rest, stats
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_up_starts_the_mesh_prints_its_endpoints_and_stops_cleanly(tmp_path: Path, database_url: str) -> None:
+    data_dir = tmp_path / "mesh"
+    output, stats = _run_once(data_dir, database_url)
+    assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
+    assert "catalog" in output and "gateway" in output and "stopped." in output
+    assert (data_dir / "certs" / "department-AIC.pem").exists()
+    assert len(list((data_dir / "certs").glob("department-*.pem"))) == 46
+
+    _again_output, again = _run_once(data_dir, database_url)
+    assert again.revision == stats.revision  # the catalog was found, not loaded twice
