@@ -283,20 +283,7 @@ def read_catalog_dir(directory: Path) -> tuple[list[Department], list[tuple[Path
 def write_catalog_dir(directory: Path, departments: list[Department], subjects: list[Subject]) -> int:
     """Writes the catalog in the layout `read_catalog_dir` reads; returns the number of files written."""
     (directory / "subjects").mkdir(parents=True, exist_ok=True)
-    dep_doc = {
-        "departments": [
-            {
-                "code": d.code,
-                "name_zh": d.name_zh,
-                "name_en": d.name_en,
-                "level": d.level.value,
-                "division_code": d.division_code,
-                "groups": list(d.groups),
-            }
-            for d in departments
-        ]
-    }
-    _dump(directory / "departments.yaml", dep_doc)
+    _dump(directory / "departments.yaml", {"departments": [d.to_document() for d in departments]})
     for subject in subjects:
         doc = subject.to_document()
         doc.pop("deprecated") if not doc["deprecated"] else None

@@ -103,6 +103,16 @@ class Department:
     division_code: str
     groups: tuple[str, ...] = ()
 
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "level": self.level.value,
+            "division_code": self.division_code,
+            "groups": list(self.groups),
+        }
+
 
 @dataclass(frozen=True)
 class DataItem:

@@ -65,20 +65,7 @@ class CatalogRepository:
             if conn.execute(select(func.count()).select_from(t.departments)).scalar_one():
                 return False
             now = datetime.now(UTC)
-            conn.execute(
-                insert(t.departments),
-                [
-                    {
-                        "code": d.code,
-                        "name_zh": d.name_zh,
-                        "name_en": d.name_en,
-                        "level": d.level.value,
-                        "division_code": d.division_code,
-                        "groups": list(d.groups),
-                    }
-                    for d in departments
-                ],
-            )
+            conn.execute(insert(t.departments), [d.to_document() for d in departments])
             subject_list = list(subjects)
             conn.execute(
                 insert(t.subjects),
