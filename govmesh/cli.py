@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from govmesh import supervisor, telemetry
 from govmesh.certs import CertificateAuthority
@@ -110,6 +111,21 @@ def up(
         console.print("stopping …")
         runner.stop_all(config.shutdown_grace_seconds)
         console.print("stopped.")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print every setting: its variable, the value in force, its default and what it means."""
+    current = settings()
+    table = Table(title="govmesh settings (GOVMESH_* variables, or the file named by GOVMESH_CONFIG_FILE)")
+    for column in ("variable", "value", "default", "meaning"):
+        table.add_column(column)
+    for name, field in Settings.model_fields.items():
+        value = str(getattr(current, name))
+        if name == "database_url" and value:
+            value = make_url(value).render_as_string(hide_password=True)  # never print a password
+        table.add_row(f"GOVMESH_{name.upper()}", value, str(field.default), field.description or "")
+    console.print(table)
 
 
 @certs_app.command("init")
