@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,6 +63,11 @@ def _entry(kind: str, code: str, zh: str, en: str, department: str, sharing: Sha
 
 _KIND_ORDER = {ResourceKind.DEPARTMENT: 0, ResourceKind.SUBJECT: 1, ResourceKind.ITEM: 2}
 FUZZY_CUTOFF = 80.0
+_FUZZY_MIN_LENGTH = 4
+_FUZZY_TERMS = 30
+_WORD = re.compile(r"[a-z0-9]+")
+# Codes are looked up exactly or by prefix; a near-miss code names something else entirely.
+_CODE_LIKE = re.compile(r"^[0-9.]+$")
 
 
 class CatalogView:
@@ -90,7 +97,23 @@ class CatalogView:
                     )
                 )
         self._entries = entries
-        self._fuzzy_choices = [f"{e.name_zh.lower()} {e.en_lower}" for e in entries]
+        # One string holding every haystack lets `str.find` (C speed) do the scan a Python loop
+        # over thousands of entries would; `_starts` maps a position back to its entry.
+        self._blob = "\n".join(e.haystack for e in entries)
+        self._starts: list[int] = []
+        position = 0
+        for entry in entries:
+            self._starts.append(position)
+            position += len(entry.haystack) + 1
+        # Near misses are looked up among the distinct words and names (a few thousand, where the
+        # entries are many more), then mapped back to every entry that holds them.
+        postings: dict[str, list[int]] = {}
+        for index, entry in enumerate(entries):
+            for term in {entry.name_zh.lower(), entry.en_lower, *_WORD.findall(entry.en_lower)}:
+                if len(term) >= _FUZZY_MIN_LENGTH:
+                    postings.setdefault(term, []).append(index)
+        self._vocabulary = list(postings)
+        self._postings = [postings[term] for term in self._vocabulary]
 
     def item_owners(self) -> dict[str, str]:
         return {code: item.subject_code for code, item in self.item_by_code.items()}
@@ -127,21 +150,48 @@ class CatalogView:
 
         hits: list[SearchHit] = []
         matched: set[int] = set()
-        for index, entry in enumerate(self._entries):
-            if needle not in entry.haystack or not admitted(entry):
-                continue
-            matched.add(index)
-            hits.append(self._classify(entry, needle))
-        if len(hits) < wanted:
-            for _choice, score, index in process.extract(
-                needle, self._fuzzy_choices, scorer=fuzz.WRatio, limit=wanted * 2, score_cutoff=FUZZY_CUTOFF
-            ):
+        for index in self._substring_matches(needle):
+            entry = self._entries[index]
+            if admitted(entry):
+                matched.add(index)
+                hits.append(self._classify(entry, needle))
+        exact = any(h.match <= MatchKind.EXACT_NAME for h in hits)
+        if len(hits) < wanted and not exact and not _CODE_LIKE.match(needle):
+            for index, score in self._near_misses(needle).items():
                 entry = self._entries[index]
-                if index in matched or not admitted(entry):
-                    continue
-                hits.append(self._hit(entry, MatchKind.FUZZY, float(score)))
+                if index not in matched and admitted(entry):
+                    matched.add(index)
+                    hits.append(self._hit(entry, MatchKind.FUZZY, score))
         hits.sort(key=lambda h: (h.match, -h.score, _KIND_ORDER[h.kind], h.code))
         return hits
+
+    def _substring_matches(self, needle: str) -> list[int]:
+        """Indexes of the entries whose code or names contain the needle, in catalog order."""
+        if "\n" in needle or "\0" in needle:
+            return []
+        found: list[int] = []
+        blob, starts = self._blob, self._starts
+        position = blob.find(needle)
+        while position != -1:
+            index = bisect.bisect_right(starts, position) - 1
+            found.append(index)
+            following = index + 1
+            if following >= len(starts):
+                break
+            position = blob.find(needle, starts[following])
+        return found
+
+    def _near_misses(self, needle: str) -> dict[int, float]:
+        """Entries holding a word or name within a few edits of the needle or of one of its words."""
+        scores: dict[int, float] = {}
+        probes = {needle, *(w for w in _WORD.findall(needle) if len(w) >= _FUZZY_MIN_LENGTH)}
+        for probe in probes:
+            for _term, score, position in process.extract(
+                probe, self._vocabulary, scorer=fuzz.ratio, limit=_FUZZY_TERMS, score_cutoff=FUZZY_CUTOFF
+            ):
+                for index in self._postings[position]:
+                    scores[index] = max(scores.get(index, 0.0), float(score))
+        return scores
 
     @staticmethod
     def _classify(entry: _Entry, needle: str) -> SearchHit:
