@@ -5,8 +5,9 @@ from __future__ import annotations
 import bisect
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from rapidfuzz import fuzz, process
 
@@ -49,15 +50,16 @@ class _Entry:
     department: str
     sharing_type: SharingType | None
     code_lower: str
+    zh_lower: str
     en_lower: str
     haystack: str  # code, Chinese and English names, lowercased, joined by NUL
 
 
 def _entry(kind: str, code: str, zh: str, en: str, department: str, sharing: SharingType | None) -> _Entry:
     # Chinese names can hold Latin letters too (IC卡, GDP), so they are lowercased like the rest.
-    code_lower, en_lower = code.lower(), en.lower()
+    code_lower, zh_lower, en_lower = code.lower(), zh.lower(), en.lower()
     return _Entry(
-        kind, code, zh, en, department, sharing, code_lower, en_lower, f"{code_lower}\0{zh.lower()}\0{en_lower}"
+        kind, code, zh, en, department, sharing, code_lower, zh_lower, en_lower, f"{code_lower}\0{zh_lower}\0{en_lower}"
     )
 
 
@@ -109,7 +111,7 @@ class CatalogView:
         # entries are many more), then mapped back to every entry that holds them.
         postings: dict[str, list[int]] = {}
         for index, entry in enumerate(entries):
-            for term in {entry.name_zh.lower(), entry.en_lower, *_WORD.findall(entry.en_lower)}:
+            for term in {entry.zh_lower, entry.en_lower, *_WORD.findall(entry.en_lower)}:
                 if len(term) >= _FUZZY_MIN_LENGTH:
                     postings.setdefault(term, []).append(index)
         self._vocabulary = list(postings)
@@ -135,11 +137,11 @@ class CatalogView:
         department: str = "",
         sharing_type: SharingType | None = None,
         wanted: int = 50,
-    ) -> list[SearchHit]:
+    ) -> Sequence[SearchHit]:
         """Ranks exact code and name matches first, then prefixes, substrings, and near misses."""
         needle = query.strip().lower()
         if not needle:
-            return []
+            return RankedHits([], self._entries)
 
         def admitted(entry: _Entry) -> bool:
             if kinds and entry.kind not in kinds:
@@ -148,22 +150,26 @@ class CatalogView:
                 return False
             return sharing_type is None or entry.sharing_type is sharing_type
 
-        hits: list[SearchHit] = []
+        # Ranked as plain tuples (match, -score, kind order, code, entry index); SearchHit objects are
+        # made only for the page the caller reads, since popular words match hundreds of entries.
+        ranked: list[tuple[int, float, int, str, int]] = []
         matched: set[int] = set()
+        entries = self._entries
         for index in self._substring_matches(needle):
-            entry = self._entries[index]
+            entry = entries[index]
             if admitted(entry):
                 matched.add(index)
-                hits.append(self._classify(entry, needle))
-        exact = any(h.match <= MatchKind.EXACT_NAME for h in hits)
-        if len(hits) < wanted and not exact and not _CODE_LIKE.match(needle):
+                match, score = self._classify(entry, needle)
+                ranked.append((match, -score, _KIND_ORDER[entry.kind], entry.code, index))
+        exact = any(r[0] <= MatchKind.EXACT_NAME for r in ranked)
+        if len(ranked) < wanted and not exact and not _CODE_LIKE.match(needle):
             for index, score in self._near_misses(needle).items():
-                entry = self._entries[index]
+                entry = entries[index]
                 if index not in matched and admitted(entry):
                     matched.add(index)
-                    hits.append(self._hit(entry, MatchKind.FUZZY, score))
-        hits.sort(key=lambda h: (h.match, -h.score, _KIND_ORDER[h.kind], h.code))
-        return hits
+                    ranked.append((MatchKind.FUZZY, -score, _KIND_ORDER[entry.kind], entry.code, index))
+        ranked.sort()
+        return RankedHits(ranked, entries)
 
     def _substring_matches(self, needle: str) -> list[int]:
         """Indexes of the entries whose code or names contain the needle, in catalog order."""
@@ -194,21 +200,44 @@ class CatalogView:
         return scores
 
     @staticmethod
-    def _classify(entry: _Entry, needle: str) -> SearchHit:
+    def _classify(entry: _Entry, needle: str) -> tuple[int, float]:
+        """How an entry that contains the needle matches it, and how much of it the needle covers."""
         if entry.code_lower == needle:
-            return CatalogView._hit(entry, MatchKind.EXACT_CODE, 100.0)
-        if entry.name_zh.lower() == needle or entry.en_lower == needle:
-            return CatalogView._hit(entry, MatchKind.EXACT_NAME, 100.0)
+            return MatchKind.EXACT_CODE, 100.0
+        if entry.zh_lower == needle or entry.en_lower == needle:
+            return MatchKind.EXACT_NAME, 100.0
+        coverage = 100.0 * len(needle) / max(len(entry.haystack), 1)
         if (
             entry.code_lower.startswith(needle)
-            or entry.name_zh.lower().startswith(needle)
+            or entry.zh_lower.startswith(needle)
             or entry.en_lower.startswith(needle)
         ):
-            return CatalogView._hit(entry, MatchKind.PREFIX, 100.0 * len(needle) / max(len(entry.haystack), 1))
-        return CatalogView._hit(entry, MatchKind.SUBSTRING, 100.0 * len(needle) / max(len(entry.haystack), 1))
+            return MatchKind.PREFIX, coverage
+        return MatchKind.SUBSTRING, coverage
 
-    @staticmethod
-    def _hit(entry: _Entry, match: int, score: float) -> SearchHit:
-        return SearchHit(
-            entry.kind, entry.code, entry.name_zh, entry.name_en, entry.department, entry.sharing_type, match, score
-        )
+
+class RankedHits(Sequence[SearchHit]):
+    """Search results in rank order; each SearchHit is made when it is read."""
+
+    def __init__(self, ranked: list[tuple[int, float, int, str, int]], entries: list[_Entry]):
+        self._ranked = ranked
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._ranked)
+
+    @overload
+    def __getitem__(self, position: int) -> SearchHit: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[SearchHit]: ...
+
+    def __getitem__(self, position: int | slice) -> SearchHit | list[SearchHit]:
+        if isinstance(position, slice):
+            return [self._hit(r) for r in self._ranked[position]]
+        return self._hit(self._ranked[position])
+
+    def _hit(self, ranked: tuple[int, float, int, str, int]) -> SearchHit:
+        match, negative_score, _order, _code, index = ranked
+        e = self._entries[index]
+        return SearchHit(e.kind, e.code, e.name_zh, e.name_en, e.department, e.sharing_type, match, -negative_score)
