@@ -5,87 +5,148 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
+from authz.v1 import authz_pb2
 from catalog.v1 import catalog_pb2
-from gateway.identity import anonymous, principal_from_tls
-from gateway.proxy import ForwardingHandler, upstream_channel
-from govmesh.certs import GATEWAY_NAME, CertificateAuthority
+from exchange.v1 import exchange_pb2
+from gateway.admission import Gate
+from gateway.identity import CertificateIdentities, RevocationList, anonymous
+from gateway.limits import Limiter, load_limits
+from gateway.local import own_service
+from gateway.metrics import CallMetrics
+from gateway.policy import AdmitEveryVerifiedPrincipal, CallPolicy
+from gateway.proxy import ForwardingHandler
+from gateway.servicer import GatewayServicer
+from gateway.upstreams import Upstream, Upstreams
+from gateway.usecases import GatewayQueries
+from gateway.v1 import gateway_pb2
+from govmesh import telemetry
+from govmesh.certs import CA_NAME, GATEWAY_NAME, CertificateAuthority
 from govmesh.config import Settings
 from govmesh.server import MeshServer
 
 log = logging.getLogger("govmesh.gateway")
 
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
+AUTHZ = authz_pb2.DESCRIPTOR.services_by_name["AuthzService"]
+EXCHANGE = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"]
+GATEWAY = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"]
+_PROBE_INTERVAL_SECONDS = 1.0
 
 
 def address(settings: Settings) -> str:
     return f"{settings.gateway_host}:{settings.gateway_port}"
 
 
-def tls_credentials(settings: Settings) -> grpc.ServerCredentials:
-    """Mutual TLS: the gateway's certificate, and client certificates required from the hub's CA."""
-    authority = CertificateAuthority(settings.certs_dir)
-    pair = authority.key_pair(GATEWAY_NAME)
-    return grpc.ssl_server_credentials(
-        [(pair.key, pair.cert)], root_certificates=authority.ca_pem(), require_client_auth=True
-    )
+def tls_credentials(authority: CertificateAuthority) -> grpc.ServerCredentials:
+    """Mutual TLS: the gateway's certificate, and client certificates required from the hub's CA.
+
+    gRPC asks for the configuration before every new connection's handshake, so a renewed gateway
+    certificate or CA file is used from the next connection on, without a restart.
+    """
+    files = [authority.path(GATEWAY_NAME, "pem"), authority.path(GATEWAY_NAME, "key"), authority.path(CA_NAME, "pem")]
+
+    def stamps() -> tuple[tuple[int, int], ...]:
+        return tuple((s.st_mtime_ns, s.st_ino) for s in map(os.stat, files))
+
+    def configuration() -> grpc.ServerCertificateConfiguration:
+        pair = authority.key_pair(GATEWAY_NAME)
+        return grpc.ssl_server_certificate_configuration([(pair.key, pair.cert)], root_certificates=authority.ca_pem())
+
+    loaded = [stamps()]
+
+    def fetch() -> grpc.ServerCertificateConfiguration | None:
+        try:
+            current = stamps()
+            if current == loaded[0]:
+                return None
+            fresh = configuration()
+        except Exception:  # a half-written file must not stop new connections: keep the last configuration
+            log.exception("could not reload the gateway's certificate; keeping the one in use")
+            return None
+        loaded[0] = current
+        log.info("gateway certificate or CA changed on disk; new connections use the new one")
+        return fresh
+
+    return grpc.dynamic_ssl_server_credentials(configuration(), fetch, require_client_authentication=True)
 
 
 async def build(
     settings: Settings,
     upstreams: Mapping[str, Sequence[str]] | None = None,
     server_credentials: grpc.ServerCredentials | None = None,
+    policy: CallPolicy | None = None,
 ) -> MeshServer:
-    """A gateway forwarding each public service to its replicas (TLS per settings unless credentials are given)."""
+    """A gateway forwarding each public service to its replicas (TLS per settings unless credentials are given).
+
+    `policy` is the coarse check asked before every forwarded call; without one, every verified
+    principal may call (identity, revocation and limits are enforced either way).
+    """
+    authority = CertificateAuthority(settings.certs_dir)
     if server_credentials is None and settings.gateway_tls:
-        server_credentials = tls_credentials(settings)
-    targets = dict(upstreams or {"catalog": settings.catalog_upstreams()})
-    services = {"catalog": CATALOG}
-    principal_of = principal_from_tls if server_credentials is not None else anonymous
-    forwarding = ForwardingHandler(principal_of)
-    channels: dict[str, grpc.aio.Channel] = {}
+        server_credentials = tls_credentials(authority)
+    revocations: RevocationList | None = None
+    if server_credentials is not None:
+        revocations = RevocationList(authority)
+        revocations.reload_if_changed()
+    limiter = Limiter(load_limits(settings.gateway_limits, max_message_bytes=settings.max_message_bytes))
+    gate = Gate(
+        CertificateIdentities() if server_credentials is not None else anonymous,
+        policy or AdmitEveryVerifiedPrincipal(),
+        limiter,
+        revocations,
+    )
+    metrics = CallMetrics()
+    forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
+    targets = dict(
+        upstreams
+        or {
+            "catalog": settings.catalog_upstreams(),
+            "authz": settings.authz_upstreams(),
+            "exchange": settings.exchange_upstreams(),
+        }
+    )
+    services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE}
+    pool = Upstreams()
     for key, descriptor in services.items():
         if key in targets:
-            channels[key] = upstream_channel(targets[key], settings.max_message_bytes)
-            forwarding.add_service(descriptor, channels[key])
-    public_names = [services[k].full_name for k in channels]
+            forwarding.add_service(descriptor, pool.add(descriptor.full_name, targets[key], settings.max_message_bytes))
     server = MeshServer(
         "gateway",
-        public_names,
+        [*pool.by_service, GATEWAY.full_name],
         max_message_bytes=settings.max_message_bytes,
         interceptors=[],
         credentials=server_credentials,
     )
-    server.grpc_server.add_generic_rpc_handlers((forwarding,))
-    watcher = asyncio.get_running_loop().create_task(_mirror_upstream_health(server, services, channels))
+    servicer = GatewayServicer(GatewayQueries(gate.policy, limiter, pool))
+    server.grpc_server.add_generic_rpc_handlers((forwarding, own_service(servicer, GATEWAY, gate, metrics)))
+
+    async def mirror_health(upstream: Upstream) -> None:
+        """The gateway reports a public service SERVING only while one of its replicas is."""
+        serving = (
+            health_pb2.HealthCheckResponse.SERVING if upstream.serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        await server.health.set(upstream.service, serving)
+
+    background: list[Coroutine[Any, Any, None]] = [pool.follow(_PROBE_INTERVAL_SECONDS, mirror_health)]
+    if revocations is not None:
+        background.append(revocations.follow(settings.gateway_revocation_check_seconds))
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(work) for work in background]
 
     async def close() -> None:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        for channel in channels.values():
-            await channel.close()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await pool.close()
 
     server.on_stop(close)
     return server
-
-
-async def _mirror_upstream_health(
-    server: MeshServer, services: Mapping[str, object], channels: Mapping[str, grpc.aio.Channel]
-) -> None:
-    """Reports each public service SERVING at the gateway only while an upstream replica is."""
-    stubs = {key: health_pb2_grpc.HealthStub(channel) for key, channel in channels.items()}
-    while True:
-        for key, stub in stubs.items():
-            name = services[key].full_name  # type: ignore[attr-defined]
-            try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=1.0)
-                status = reply.status
-            except grpc.aio.AioRpcError:
-                status = health_pb2.HealthCheckResponse.NOT_SERVING
-            await server.health.set(name, status)
-        await asyncio.sleep(2.0)

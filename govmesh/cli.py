@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import importlib
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,8 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from govmesh import spans as spans_file
 from govmesh import supervisor, telemetry
-from govmesh.certs import CertificateAuthority
+from govmesh.certs import CertificateAuthority, serial_hex
 from govmesh.config import Settings, settings
 from govmesh.identity import Principal
 
@@ -25,13 +28,24 @@ console = Console()
 
 # Each service package exposes `build(settings) -> MeshServer` and `address(settings) -> str` in
 # its `main` module; the order is the start order under `govmesh up`.
-SERVICES = {"catalog": "catalog.main", "gateway": "gateway.main"}
+SERVICES = {
+    "catalog": "catalog.main",
+    "authz": "authz.main",
+    "exchange": "exchange.main",
+    "gateway": "gateway.main",
+}
 
 
 def _register_service_commands() -> None:
+    from authz.cli import audit, grants_app
     from catalog.cli import app as catalog_app
+    from exchange.cli import app as ledger_app
 
     app.add_typer(catalog_app, name="catalog")
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(grants_app, name="grants")
+    # One command with filters rather than a group: `govmesh audit --reason not_provider --format csv`.
+    app.command("audit")(audit)
 
 
 @app.command()
@@ -153,6 +167,77 @@ def certs_issue(
         raise typer.BadParameter("no CA yet: run `govmesh certs init` first")
     name = authority.issue_client(principal, days=days)
     console.print(f"{authority.path(name, 'pem')} and {authority.path(name, 'key')}: {principal.spiffe_id()}")
+
+
+def _authority() -> CertificateAuthority:
+    authority = CertificateAuthority(settings().certs_dir)
+    if not authority.exists:
+        raise typer.BadParameter(f"no CA in {authority.directory}: run `govmesh certs init` first")
+    return authority
+
+
+@certs_app.command("revoke")
+def certs_revoke(
+    certificate: Annotated[
+        str, typer.Argument(help="kind/code (department/AIC), a file name (department-AIC) or a hex serial number")
+    ],
+) -> None:
+    """Revoke a certificate: its serial goes on the CA-signed crl.pem, which the gateway rereads within seconds."""
+    authority = _authority()
+    try:
+        serial = authority.revoke(certificate)
+    except (LookupError, ValueError) as error:
+        raise typer.BadParameter(str(error)) from None
+    console.print(f"revoked serial {serial_hex(serial)} ({certificate}); revocation list: {authority.crl_path}")
+
+
+@certs_app.command("list")
+def certs_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per certificate, for scripts.")] = False,
+) -> None:
+    """Every certificate the CA directory holds: identity, serial, validity and whether it is revoked."""
+    authority = _authority()
+    now = dt.datetime.now(dt.UTC)
+    if as_json:
+        for issued in authority.issued():
+            record = {
+                "name": issued.name,
+                "spiffe_id": issued.spiffe_id,
+                "serial_number": issued.serial_hex,
+                "not_before": issued.not_before.isoformat(),
+                "not_after": issued.not_after.isoformat(),
+                "status": issued.status(now),
+            }
+            print(json.dumps(record))
+        return
+    table = Table(title=f"certificates in {authority.directory}")
+    for column in ("name", "identity", "serial", "not after", "status"):
+        table.add_column(column, overflow="fold")
+    for issued in authority.issued():
+        status = issued.status(now)
+        shown = status if status == "valid" else f"[red]{status}[/red]"
+        table.add_row(
+            issued.name, issued.spiffe_id, issued.serial_hex, issued.not_after.strftime("%Y-%m-%d %H:%M"), shown
+        )
+    console.print(table)
+
+
+@app.command("trace")
+def trace_tree(
+    trace_id: Annotated[str, typer.Argument(help="The 32-hex-digit trace id (logs and WhoAmI show it).")],
+    span_file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="Span file(s) to read (default: GOVMESH_TRACE_FILE, else <data dir>/spans.jsonl)."),
+    ] = None,
+) -> None:
+    """Print one trace's spans as a tree, with each span's service and duration."""
+    config = settings()
+    paths = span_file or [Path(config.trace_file) if config.trace_file else config.data_dir / "spans.jsonl"]
+    spans = spans_file.read_trace(paths, trace_id)
+    if not spans:
+        console.print(f"no spans of trace {trace_id} in {', '.join(str(p) for p in paths)}")
+        raise typer.Exit(1)
+    console.print(spans_file.render_tree(trace_id.strip().lower(), spans_file.build_tree(spans)))
 
 
 _register_service_commands()

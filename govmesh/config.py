@@ -40,10 +40,40 @@ class Settings(BaseSettings):
     exchange_port: int = Field(default=50063, description="Loopback port of the exchange service.")
     catalog_targets: str = Field(
         default="",
-        description="Comma-separated catalog replica addresses the gateway forwards to; "
-        "empty means 127.0.0.1:<catalog_port>.",
+        description="Comma-separated catalog replica addresses the gateway forwards to (and authz reads the "
+        "catalog from); empty means 127.0.0.1:<catalog_port>.",
+    )
+    authz_targets: str = Field(
+        default="",
+        description="Comma-separated authz replica addresses the gateway forwards to; "
+        "empty means 127.0.0.1:<authz_port>.",
+    )
+    exchange_targets: str = Field(
+        default="",
+        description="Comma-separated exchange replica addresses the gateway forwards to; "
+        "empty means 127.0.0.1:<exchange_port>.",
+    )
+    authz_refresh_seconds: float = Field(
+        default=0.25,
+        description="How often an authz replica picks up policy changes other replicas made.",
+    )
+    authz_expiry_sweep_seconds: float = Field(
+        default=10.0,
+        description="How often authz marks grants past their end time EXPIRED (decisions deny them from "
+        "their end time on regardless).",
     )
     max_message_bytes: int = Field(default=4 * 1024 * 1024, description="Largest request or response message accepted.")
+    gateway_limits: str = Field(
+        default="",
+        description="Per-principal limits at the gateway: inline JSON, or the path of a .json, .yaml or .toml "
+        'file, shaped {"default": {...}, "principals": {"department/AIC": {...}, "maintainer/*": {...}}} with '
+        "requests_per_second, burst, max_concurrent_streams, max_message_bytes, default_deadline_seconds and "
+        "max_deadline_seconds; empty means the built-in defaults (200/s, burst 400, 32 streams, 30 s, 300 s).",
+    )
+    gateway_revocation_check_seconds: float = Field(
+        default=1.0,
+        description="How often the gateway rereads <data_dir>/certs/crl.pem (`govmesh certs revoke`).",
+    )
     shutdown_grace_seconds: float = Field(default=10.0, description="How long in-flight calls may drain after SIGTERM.")
     catalog_refresh_seconds: float = Field(
         default=1.0,
@@ -70,6 +100,16 @@ class Settings(BaseSettings):
         if self.catalog_targets:
             return [t.strip() for t in self.catalog_targets.split(",") if t.strip()]
         return [f"{self.host}:{self.catalog_port}"]
+
+    def authz_upstreams(self) -> list[str]:
+        if self.authz_targets:
+            return [t.strip() for t in self.authz_targets.split(",") if t.strip()]
+        return [f"{self.host}:{self.authz_port}"]
+
+    def exchange_upstreams(self) -> list[str]:
+        if self.exchange_targets:
+            return [t.strip() for t in self.exchange_targets.split(",") if t.strip()]
+        return [f"{self.host}:{self.exchange_port}"]
 
 
 @lru_cache(maxsize=1)

@@ -14,15 +14,29 @@ class FieldViolation:
 
 
 class DomainError(Exception):
-    """Base of the errors a use case raises; `reason` is a stable UPPER_SNAKE code for machines."""
+    """Base of the errors a use case raises; `reason` is a stable UPPER_SNAKE code for machines.
+
+    `domain` is the ErrorInfo domain the reason belongs to (e.g. `authz.govmesh` for a denial's
+    ReasonCode name); empty means the mesh's own.
+    """
 
     reason: str = "INTERNAL"
+    domain: str = ""
 
-    def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+        domain: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if reason is not None:
             self.reason = reason
+        if domain is not None:
+            self.domain = domain
         self.metadata = dict(metadata or {})
 
 
@@ -75,6 +89,12 @@ class Aborted(DomainError):
     reason = "ABORTED"
 
 
+class OutOfRange(DomainError):
+    """A position (a revision, an offset) beyond what exists or is retained; start again from a valid one."""
+
+    reason = "OUT_OF_RANGE"
+
+
 class PermissionDenied(DomainError):
     reason = "PERMISSION_DENIED"
 
@@ -84,7 +104,19 @@ class Unauthenticated(DomainError):
 
 
 class ResourceExhausted(DomainError):
+    """Over a limit; `retry_after_seconds` becomes RetryInfo, and None says retrying will not help."""
+
     reason = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, retry_after_seconds: float | None = 1.0, **kw: object):
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Unavailable(DomainError):
+    """A dependency (the database, another service) cannot be reached right now; retrying later helps."""
+
+    reason = "UNAVAILABLE"
 
     def __init__(self, message: str, retry_after_seconds: float = 1.0, **kw: object):
         super().__init__(message, **kw)  # type: ignore[arg-type]

@@ -153,9 +153,11 @@ _STATUS_OF: list[tuple[type[errors.DomainError], grpc.StatusCode]] = [
     (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.Aborted, grpc.StatusCode.ABORTED),
+    (errors.OutOfRange, grpc.StatusCode.OUT_OF_RANGE),
     (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (errors.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 
 ERROR_DOMAIN = "govmesh"
@@ -169,7 +171,9 @@ def status_for(error: errors.DomainError) -> tuple[grpc.StatusCode, status_pb2.S
             code = status_code
             break
     status = status_pb2.Status(code=getattr(code_pb2, code.name), message=error.message)
-    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=error.domain or ERROR_DOMAIN, metadata=error.metadata
+    )
     status.details.add().Pack(info)
     if isinstance(error, errors.InvalidArgument) and error.violations:
         bad = error_details_pb2.BadRequest(
@@ -193,7 +197,7 @@ def status_for(error: errors.DomainError) -> tuple[grpc.StatusCode, status_pb2.S
         status.details.add().Pack(
             error_details_pb2.ResourceInfo(resource_type=error.resource_type, resource_name=error.name)
         )
-    if isinstance(error, errors.ResourceExhausted):
+    if isinstance(error, errors.ResourceExhausted | errors.Unavailable) and error.retry_after_seconds is not None:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(error.retry_after_seconds * 1e9))
         status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
@@ -240,8 +244,12 @@ class ErrorInterceptor(_GuardingInterceptor):
     """Turns domain errors into statuses with details; hides the text of unexpected ones.
 
     It also answers unparseable request bytes with INVALID_ARGUMENT, where gRPC alone would say
-    INTERNAL, so a fuzzing or buggy client learns that the fault is its own.
+    INTERNAL, so a fuzzing or buggy client learns that the fault is its own. `domain` is the
+    ErrorInfo domain of the service's errors that name none themselves (e.g. `authz.govmesh`).
     """
+
+    def __init__(self, domain: str = ""):
+        self._domain = domain
 
     async def intercept_service(
         self,
@@ -291,6 +299,8 @@ class ErrorInterceptor(_GuardingInterceptor):
         try:
             yield
         except errors.DomainError as error:
+            if self._domain and not error.domain:
+                error.domain = self._domain
             code, status = status_for(error)
             await context.abort(
                 code,

@@ -28,8 +28,13 @@ class Page(Generic[T]):
     total_size: int
 
 
-def page_request(page_size: int, page_token: str) -> PageRequest:
-    """Reads a request's page size and token; a negative size or a forged token is INVALID_ARGUMENT."""
+def page_request(
+    page_size: int, page_token: str, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE
+) -> PageRequest:
+    """Reads a request's page size and token; a negative size or a forged token is INVALID_ARGUMENT.
+
+    `default` and `maximum` are the sizes the method's contract promises for 0 and as a ceiling.
+    """
     violations = []
     if page_size < 0:
         violations.append(FieldViolation("page_size", "must not be negative"))
@@ -44,7 +49,7 @@ def page_request(page_size: int, page_token: str) -> PageRequest:
             violations.append(FieldViolation("page_token", "is not a token this service issued"))
     if violations:
         raise InvalidArgument("bad pagination", violations)
-    size = DEFAULT_PAGE_SIZE if page_size == 0 else min(page_size, MAX_PAGE_SIZE)
+    size = default if page_size == 0 else min(page_size, maximum)
     return PageRequest(offset, size)
 
 

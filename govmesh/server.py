@@ -25,6 +25,16 @@ def server_options(max_message_bytes: int) -> list[tuple[str, int]]:
     ]
 
 
+def standard_interceptors(name: str, error_domain: str = "") -> list[grpc.aio.ServerInterceptor]:
+    """The chain every service runs: tracing, metrics, the caller's identity, domain errors → statuses."""
+    return [
+        aio_server_interceptor(),  # type: ignore[no-untyped-call]
+        MetricsInterceptor(name),
+        IdentityInterceptor(),
+        ErrorInterceptor(error_domain),
+    ]
+
+
 class MeshServer:
     """A grpc.aio server with the mesh's standard parts; services add their servicers to `grpc_server`."""
 
@@ -36,19 +46,11 @@ class MeshServer:
         max_message_bytes: int = 4 * 1024 * 1024,
         interceptors: Sequence[grpc.aio.ServerInterceptor] | None = None,
         credentials: grpc.ServerCredentials | None = None,
+        error_domain: str = "",
     ):
         self.name = name
         self.service_names = list(service_names)
-        chain = (
-            list(interceptors)
-            if interceptors is not None
-            else [
-                aio_server_interceptor(),  # type: ignore[no-untyped-call]
-                MetricsInterceptor(name),
-                IdentityInterceptor(),
-                ErrorInterceptor(),
-            ]
-        )
+        chain = list(interceptors) if interceptors is not None else standard_interceptors(name, error_domain)
         self.grpc_server = grpc.aio.server(interceptors=chain, options=server_options(max_message_bytes))
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)

@@ -18,6 +18,14 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 _configured = False
+# Whether configure() found somewhere to send spans; None in a process that never called it (tests
+# install their own tracer provider and exporters).
+_exporting: bool | None = None
+
+
+def spans_exported() -> bool:
+    """False only when this process was configured with no exporter, so every span would be thrown away."""
+    return _exporting is not False
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -106,10 +114,11 @@ def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", lo
     Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else to `trace_file` when given,
     else nowhere (the tracer still propagates context so other hops stay linked).
     """
-    global _configured
+    global _configured, _exporting
     if _configured:
         return
     _configured = True
+    _exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or trace_file)
     resource = Resource.create({"service.name": f"govmesh-{service}", "service.namespace": "govmesh"})
     provider = TracerProvider(resource=resource)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):

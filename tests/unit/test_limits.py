@@ -1,0 +1,121 @@
+"""Unit tests for the gateway's limits: the token bucket's arithmetic and reading the limits configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.limits import Allowance, Limiter, Limits, load_limits, parse_limits
+from govmesh.identity import Principal
+
+MAX_MESSAGE = 4 * 1024 * 1024
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_full_bucket_admits_a_burst_then_refuses_with_the_time_to_the_next_token() -> None:
+    allowance = Allowance(Limits(requests_per_second=2, burst=3), now=0.0)
+    assert [allowance.take_call(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert allowance.take_call(0.0) == pytest.approx(0.5)
+    assert allowance.take_call(0.25) == pytest.approx(0.25)
+    assert allowance.take_call(0.5) == 0.0
+    assert (allowance.admitted, allowance.rejected) == (4, 2)
+
+
+def test_a_zero_rate_is_unlimited() -> None:
+    allowance = Allowance(Limits(requests_per_second=0, burst=1), now=0.0)
+    assert all(allowance.take_call(0.0) == 0.0 for _ in range(10_000))
+
+
+@given(
+    rate=st.floats(min_value=0.5, max_value=1000),
+    burst=st.integers(min_value=1, max_value=100),
+    gaps=st.lists(st.floats(min_value=0, max_value=2), min_size=1, max_size=200),
+)
+def test_over_any_stretch_admitted_calls_never_exceed_the_burst_plus_what_the_rate_refills(
+    rate: float, burst: int, gaps: list[float]
+) -> None:
+    allowance = Allowance(Limits(requests_per_second=rate, burst=burst), now=0.0)
+    now = 0.0
+    for gap in gaps:
+        now += gap
+        wait = allowance.take_call(now)
+        assert wait >= 0.0
+        assert 0.0 <= allowance.tokens <= burst
+    assert allowance.admitted <= burst + rate * now + 1e-6
+    assert allowance.admitted + allowance.rejected == len(gaps)
+
+
+def test_overrides_inherit_the_default_and_a_kind_wildcard_covers_the_rest_of_its_kind() -> None:
+    config = parse_limits(
+        {
+            "default": {"requests_per_second": 50, "max_concurrent_streams": 4},
+            "principals": {"department/AIC": {"burst": 7}, "maintainer/*": {"requests_per_second": 5}},
+        },
+        max_message_bytes=MAX_MESSAGE,
+    )
+    aic = config.for_principal(Principal("department", "AIC"))
+    assert (aic.requests_per_second, aic.burst, aic.max_concurrent_streams) == (50, 7, 4)
+    assert config.for_principal(Principal("maintainer", "ops")).requests_per_second == 5
+    assert config.for_principal(Principal("department", "LTAX")) == config.default
+    assert config.default.max_message_bytes == MAX_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("document", "complaint"),
+    [
+        ({"default": {"rps": 5}}, "unknown limit"),
+        ({"default": {"burst": 1.5}}, "whole number"),
+        ({"default": {"requests_per_second": -1}}, "must not be negative"),
+        ({"default": {"default_deadline_seconds": 60, "max_deadline_seconds": 30}}, "must not exceed"),
+        ({"principals": {"AIC": {}}}, "not kind/code"),
+        ({"principals": {"robot/*": {}}}, "unknown kind"),
+        ({"default": {"max_message_bytes": MAX_MESSAGE + 1}}, "exceeds the server"),
+        ({"limits": {}}, "unknown key"),
+        ({"default": {"burst": True}}, "expected a number"),
+    ],
+)
+def test_a_malformed_limits_document_is_refused_with_where_and_why(document: object, complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        parse_limits(document, max_message_bytes=MAX_MESSAGE)
+
+
+def test_limits_load_from_inline_json_and_from_yaml_toml_and_json_files(tmp_path: Path) -> None:
+    assert load_limits("", max_message_bytes=MAX_MESSAGE).default == Limits()
+    inline = load_limits('{"default": {"burst": 9}}', max_message_bytes=MAX_MESSAGE)
+    assert inline.default.burst == 9
+    (tmp_path / "limits.yaml").write_text("principals:\n  department/AIC:\n    burst: 3\n", encoding="utf-8")
+    (tmp_path / "limits.toml").write_text('[principals."department/AIC"]\nburst = 4\n', encoding="utf-8")
+    (tmp_path / "limits.json").write_text(json.dumps({"principals": {"department/AIC": {"burst": 5}}}))
+    aic = Principal("department", "AIC")
+    for suffix, burst in (("yaml", 3), ("toml", 4), ("json", 5)):
+        config = load_limits(str(tmp_path / f"limits.{suffix}"), max_message_bytes=MAX_MESSAGE)
+        assert config.for_principal(aic).burst == burst
+    (tmp_path / "broken.yaml").write_text("principals: [", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.yaml"):
+        load_limits(str(tmp_path / "broken.yaml"), max_message_bytes=MAX_MESSAGE)
+
+
+def test_usage_reports_refilled_tokens_open_streams_and_counts() -> None:
+    clock = Clock()
+    limiter = Limiter(parse_limits({"default": {"requests_per_second": 1, "burst": 2}}, max_message_bytes=10), clock)
+    aic = Principal("department", "AIC")
+    allowance = limiter.allowance(aic)
+    assert allowance.take_call(clock.now) == 0.0 and allowance.take_call(clock.now) == 0.0
+    assert allowance.take_call(clock.now) > 0
+    allowance.open_streams += 1
+    clock.now += 1.5
+    usage = limiter.usage(aic)
+    assert usage.available_tokens == pytest.approx(1.5)
+    assert (usage.open_streams, usage.admitted_calls, usage.rejected_calls) == (1, 2, 1)
+    assert limiter.allowance(aic) is allowance
