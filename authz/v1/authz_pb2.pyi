@@ -273,18 +273,20 @@ class AccessDecision(_message.Message):
     def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[ReasonCode, str]] = ..., items: _Optional[_Iterable[_Union[ItemDecision, _Mapping]]] = ..., policy_revision: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ItemPolicy(_message.Message):
-    __slots__ = ("subject", "item", "provider", "sharing_type", "deprecated")
+    __slots__ = ("subject", "item", "provider", "sharing_type", "deprecated", "removed")
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SHARING_TYPE_FIELD_NUMBER: _ClassVar[int]
     DEPRECATED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
     subject: str
     item: str
     provider: str
     sharing_type: _catalog_pb2.SharingType
     deprecated: bool
-    def __init__(self, subject: _Optional[str] = ..., item: _Optional[str] = ..., provider: _Optional[str] = ..., sharing_type: _Optional[_Union[_catalog_pb2.SharingType, str]] = ..., deprecated: _Optional[bool] = ...) -> None: ...
+    removed: bool
+    def __init__(self, subject: _Optional[str] = ..., item: _Optional[str] = ..., provider: _Optional[str] = ..., sharing_type: _Optional[_Union[_catalog_pb2.SharingType, str]] = ..., deprecated: _Optional[bool] = ..., removed: _Optional[bool] = ...) -> None: ...
 
 class Grant(_message.Message):
     __slots__ = ("name", "subject", "provider", "items", "mode", "consumer_departments", "consumer_groups", "actions", "purpose", "legal_basis", "start_time", "end_time", "row_scope", "state", "applicant", "decided_by", "decision_reason", "create_time", "update_time", "revision")

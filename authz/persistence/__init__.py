@@ -1,0 +1,1 @@
+"""Where authz keeps its state: SQLAlchemy tables, the repository, Alembic migrations."""
