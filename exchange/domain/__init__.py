@@ -1,0 +1,1 @@
+"""The exchange's plain model: records, entitlements, subscriptions, deliveries, requests, the ledger."""

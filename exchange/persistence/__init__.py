@@ -1,0 +1,1 @@
+"""The exchange's tables, repositories and migrations."""
