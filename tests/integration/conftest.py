@@ -66,6 +66,63 @@ async def mesh(mesh_settings: Settings, database_url: str) -> AsyncIterator[Mesh
         await running.catalog.stop(0.5)
 
 
+# Principals the authz tests act as, beyond those every mesh test has.
+AUTHZ_PRINCIPALS = ("department/NTAX", "department/QTS", "department/PSB", "admin/hub", "service/exchange")
+
+
+@pytest.fixture
+async def authz_mesh(
+    mesh_settings: Settings, database_url: str, span_exporter: InMemorySpanExporter
+) -> AsyncIterator[Mesh]:
+    """The mesh with authz between the catalog and the gateway, and certificates for authz's parties.
+
+    Tracing is on, as in production, so grant history and audit entries carry trace ids.
+    """
+    authority = CertificateAuthority(mesh_settings.certs_dir)
+    for principal in AUTHZ_PRINCIPALS:
+        authority.issue_client(Principal.parse(principal))
+    running = await start_mesh(
+        mesh_settings.model_copy(update={"authz_refresh_seconds": 0.1}), database_url, with_authz=True
+    )
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+# The departments and roles the exchange tests act as: the business bureau publishes; quality, local
+# and national tax, police and a district receive and ask.
+EXCHANGE_PRINCIPALS = (
+    "department/NTAX",
+    "department/QTS",
+    "department/PSB",
+    "department/TIANHE",
+    "department/HOUSING",
+    "department/HRSS",
+    "admin/hub",
+)
+
+
+@pytest.fixture
+async def exchange_mesh(
+    mesh_settings: Settings, database_url: str, span_exporter: InMemorySpanExporter
+) -> AsyncIterator[Mesh]:
+    """The whole mesh: catalog, authz, exchange and the gateway in front, with the exchange tests' parties.
+
+    Tracing is on, as in production, so every ledger entry carries the trace id of its call.
+    """
+    authority = CertificateAuthority(mesh_settings.certs_dir)
+    for principal in EXCHANGE_PRINCIPALS:
+        authority.issue_client(Principal.parse(principal))
+    running = await start_mesh(
+        mesh_settings.model_copy(update={"authz_refresh_seconds": 0.1}), database_url, with_exchange=True
+    )
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
 @pytest.fixture(scope="session")
 def span_exporter() -> InMemorySpanExporter:
     """Every span the in-process servers finish, for tests that follow a call across hops."""

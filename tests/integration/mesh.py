@@ -1,4 +1,4 @@
-"""A running catalog and gateway on loopback port 0, and channels to the gateway as any principal."""
+"""A running catalog (and authz, when asked) and gateway on loopback port 0, and channels to the gateway as anyone."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 import grpc
 
+from authz import main as authz_main
+from authz.v1 import authz_pb2_grpc
 from catalog import main as catalog_main
 from catalog.v1 import catalog_pb2_grpc
+from exchange import main as exchange_main
+from exchange.usecases import Exchange
+from exchange.v1 import exchange_pb2_grpc
 from gateway import main as gateway_main
 from govmesh.certs import CertificateAuthority
 from govmesh.config import Settings
@@ -16,7 +21,7 @@ from govmesh.server import MeshServer
 
 @dataclass
 class Mesh:
-    """A running catalog and gateway, and ways to call them as any principal."""
+    """A running catalog (and authz) and gateway, and ways to call them as any principal."""
 
     settings: Settings
     catalog: MeshServer
@@ -24,6 +29,12 @@ class Mesh:
     catalog_address: str
     gateway_address: str
     channels: list[grpc.aio.Channel]
+    authz: MeshServer | None = None
+    authz_address: str = ""
+    exchange: MeshServer | None = None
+    exchange_address: str = ""
+    # The exchange's application service, for tests that look behind the contract (e.g. the ledger chain).
+    exchange_app: Exchange | None = None
 
     def channel(self, identity: str = "department/AIC") -> grpc.aio.Channel:
         authority = CertificateAuthority(self.settings.certs_dir)
@@ -36,11 +47,59 @@ class Mesh:
     def catalog_stub(self, identity: str = "department/AIC") -> catalog_pb2_grpc.CatalogServiceStub:
         return catalog_pb2_grpc.CatalogServiceStub(self.channel(identity))
 
+    def authz_stub(self, identity: str = "department/AIC") -> authz_pb2_grpc.AuthzServiceStub:
+        return authz_pb2_grpc.AuthzServiceStub(self.channel(identity))
 
-async def start_mesh(settings: Settings, database_url: str) -> Mesh:
+    def exchange_stub(self, identity: str = "department/AIC") -> exchange_pb2_grpc.ExchangeServiceStub:
+        return exchange_pb2_grpc.ExchangeServiceStub(self.channel(identity))
+
+    async def stop(self) -> None:
+        for channel in self.channels:
+            await channel.close()
+        await self.gateway.stop(0.5)
+        if self.exchange is not None:
+            await self.exchange.stop(0.5)
+        if self.authz is not None:
+            await self.authz.stop(0.5)
+        await self.catalog.stop(0.5)
+
+
+async def start_mesh(
+    settings: Settings, database_url: str, *, with_authz: bool = False, with_exchange: bool = False
+) -> Mesh:
+    """The catalog, then authz reading the catalog over gRPC (when asked), the exchange reading both
+    (when asked; it needs authz), then the gateway in front."""
+    with_authz = with_authz or with_exchange
     catalog = await catalog_main.build(settings, database_url)
     catalog_port = await catalog.start("127.0.0.1:0")
     catalog_address = f"127.0.0.1:{catalog_port}"
-    gateway = await gateway_main.build(settings, {"catalog": [catalog_address]})
+    upstreams = {"catalog": [catalog_address]}
+    authz, authz_address = None, ""
+    if with_authz:
+        authz = await authz_main.build(settings.model_copy(update={"catalog_targets": catalog_address}), database_url)
+        authz_address = f"127.0.0.1:{await authz.start('127.0.0.1:0')}"
+        upstreams["authz"] = [authz_address]
+    exchange, exchange_address, exchange_app = None, "", None
+    if with_exchange:
+        assembly = await exchange_main.assemble(
+            settings.model_copy(update={"catalog_targets": catalog_address, "authz_targets": authz_address}),
+            database_url,
+        )
+        exchange, exchange_app = assembly.server, assembly.exchange
+        exchange_address = f"127.0.0.1:{await exchange.start('127.0.0.1:0')}"
+        upstreams["exchange"] = [exchange_address]
+    gateway = await gateway_main.build(settings, upstreams)
     gateway_port = await gateway.start("127.0.0.1:0")
-    return Mesh(settings, catalog, gateway, catalog_address, f"127.0.0.1:{gateway_port}", [])
+    return Mesh(
+        settings,
+        catalog,
+        gateway,
+        catalog_address,
+        f"127.0.0.1:{gateway_port}",
+        [],
+        authz,
+        authz_address,
+        exchange,
+        exchange_address,
+        exchange_app,
+    )

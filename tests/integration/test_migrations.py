@@ -9,7 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
+from authz.persistence.tables import metadata as authz_metadata
 from catalog.persistence.tables import metadata as catalog_metadata
+from exchange.persistence.tables import metadata as exchange_metadata
 from govmesh.database import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # (migrations directory, declared tables, the service's own version table)
 SERVICES = [
     (ROOT / "catalog" / "persistence" / "migrations", catalog_metadata, "catalog_alembic_version"),
+    (ROOT / "exchange" / "persistence" / "migrations", exchange_metadata, "exchange_alembic_version"),
+    (ROOT / "authz" / "persistence" / "migrations", authz_metadata, "authz_alembic_version"),
 ]
 
 

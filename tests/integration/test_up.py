@@ -28,6 +28,8 @@ def _start_up(data_dir: Path, database_url: str, gateway_port: int) -> subproces
     env.update(
         GOVMESH_GATEWAY_PORT=str(gateway_port),
         GOVMESH_CATALOG_PORT=str(_free_port()),
+        GOVMESH_AUTHZ_PORT=str(_free_port()),
+        GOVMESH_EXCHANGE_PORT=str(_free_port()),
         GOVMESH_DATABASE_URL=database_url,
         GOVMESH_SHUTDOWN_GRACE_SECONDS="2",
     )
