@@ -16,6 +16,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 _configured = False
 # Whether configure() found somewhere to send spans; None in a process that never called it (tests
@@ -120,7 +121,9 @@ def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", lo
     _configured = True
     _exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or trace_file)
     resource = Resource.create({"service.name": f"govmesh-{service}", "service.namespace": "govmesh"})
-    provider = TracerProvider(resource=resource)
+    # With nowhere to send spans, none is recorded (ALWAYS_OFF), yet each still carries its trace id
+    # to logs and to the next hop: context propagation costs little, recording costs a lot.
+    provider = TracerProvider(resource=resource, sampler=None if _exporting else ALWAYS_OFF)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 

@@ -71,9 +71,12 @@ _ACTIVE, _IGNORED = -1, -2
 # Tuples, not sets: membership by identity, without hashing an enum member on every decision.
 _DATA_ACTIONS = tuple(DATA_ACTIONS)
 _PROVIDER_ACTIONS = tuple(PROVIDER_ACTIONS)
+# The data actions a grant can reach (PUBLISH and REPLY are the provider's alone).
+_RECEIVE_ACTIONS = (Action.SUBSCRIBE, Action.REQUEST, Action.READ, Action.VERIFY)
 _DEPARTMENT_KIND = PrincipalKind.DEPARTMENT.value
 # Hub principals are made from their kind on first sight and kept, up to this many.
 _MAX_CACHED_HUB_PRINCIPALS = 10_000
+_MAX_CACHED_GRANT_DECISIONS = 100_000
 
 # Roles that admit a principal to an action that is not about a subject's items.
 _ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
@@ -144,12 +147,16 @@ class Policy:
         self._members: dict[str, set[str]] = {}
         self._subject_items: dict[str, tuple[str, ...]] = {}
         self._grant_items: dict[int, frozenset[str]] = {}
+        # The data actions each grant reaches, as a tuple: tested by identity on the decision path.
+        self._grant_covers: dict[int, tuple[Action, ...]] = {}
         self._by_consumer: dict[tuple[str, str], set[int]] = {}
         self._consumer_keys: dict[str, tuple[str, ...]] = {}
         self._hub_principals: dict[tuple[str, str], PrincipalEntry] = {}
         # Per item: its facts, the decision for its provider, and the decision for everyone else
         # when the sharing type alone decides (unconditional, not shareable). Built on first use.
         self._fixed: dict[str, _Fixed] = {}
+        # Decisions made from grants, by item, reason and the grants behind it; cleared on every change.
+        self._by_grants: dict[tuple[str, Reason, tuple[int, ...]], ItemDecision] = {}
 
     # -- building ------------------------------------------------------------------------------
 
@@ -203,6 +210,7 @@ class Policy:
         previous = self.items.get(item.item)
         self.items[item.item] = item
         self._fixed.clear()
+        self._by_grants.clear()
         if previous is not None and previous.subject != item.subject:
             self._members[previous.subject].discard(item.item)
             if reindex:
@@ -230,6 +238,7 @@ class Policy:
         )
 
     def _put_grant(self, grant: Grant) -> None:
+        self._by_grants.clear()
         old = self.grants.pop(grant.id, None)
         if old is not None:
             for key in self._keys_of(old):
@@ -239,10 +248,12 @@ class Policy:
                     if not ids:
                         del self._by_consumer[key]
             self._grant_items.pop(old.id, None)
+            self._grant_covers.pop(old.id, None)
         if grant.state is GrantState.REJECTED:
             return  # a rejected grant never allowed anything and names nothing worth a denial
         self.grants[grant.id] = grant
         self._grant_items[grant.id] = frozenset(grant.items)
+        self._grant_covers[grant.id] = tuple(a for a in _RECEIVE_ACTIONS if action_covered(grant, a))
         for key in self._keys_of(grant):
             self._by_consumer.setdefault(key, set()).add(grant.id)
 
@@ -373,18 +384,17 @@ class Policy:
             grant = self.grants[grant_id]
             standing = standing_at(grant, now)
             if standing is Standing.ACTIVE:
-                rank = _ACTIVE if action_covered(grant, action) else _ACTION_NOT_GRANTED_RANK
+                rank = _ACTIVE if action in self._grant_covers[grant_id] else _ACTION_NOT_GRANTED_RANK
             else:
                 rank = _RANK_OF_STANDING.get(standing, _IGNORED)
             if rank != _IGNORED:
                 views.append((grant, self._grant_items[grant_id], rank))
         return views
 
-    @staticmethod
     def _decide_by_grants(
-        subject: str, code: str, grants: list[_GrantView], row: Row | None, no_grant: ItemDecision
+        self, subject: str, code: str, grants: list[_GrantView], row: Row | None, no_grant: ItemDecision
     ) -> ItemDecision:
-        allowing: list[Grant] = []
+        allowing: list[int] = []
         outside_row: list[int] = []
         best_rank = len(_DENIAL_PRECEDENCE)
         named: list[int] = []
@@ -395,26 +405,35 @@ class Policy:
                 if row is not None and not contains(grant.row_scope, row):
                     outside_row.append(grant.id)
                 else:
-                    allowing.append(grant)
+                    allowing.append(grant.id)
             elif rank < best_rank:
                 best_rank, named = rank, [grant.id]
             elif rank == best_rank:
                 named.append(grant.id)
-        sharing = SharingType.CONDITIONAL
         if allowing:
-            ids: tuple[int, ...]
-            if len(allowing) == 1:
-                scope, ids = allowing[0].row_scope, (allowing[0].id,)
-            else:
-                scope, ids = union(g.row_scope for g in allowing), tuple(g.id for g in allowing)
-            return ItemDecision(subject, code, Decision.ALLOW, Reason.GRANTED, sharing, scope, ids)
-        if outside_row:
-            reason, named = Reason.ROW_OUT_OF_SCOPE, outside_row
+            reason, ids = Reason.GRANTED, tuple(allowing)
+        elif outside_row:
+            reason, ids = Reason.ROW_OUT_OF_SCOPE, tuple(outside_row)
         elif named:
-            reason = _DENIAL_PRECEDENCE[best_rank]
+            reason, ids = _DENIAL_PRECEDENCE[best_rank], tuple(named)
         else:
             return no_grant
-        return ItemDecision(subject, code, Decision.DENY, reason, sharing, NO_ROWS, tuple(named))
+        # The same grants decide the same item alike until a grant or item changes: shared, like _fixed.
+        key = (code, reason, ids)
+        decided = self._by_grants.get(key)
+        if decided is None:
+            decided = self._item_by_grants(subject, code, reason, ids)
+            if len(self._by_grants) >= _MAX_CACHED_GRANT_DECISIONS:
+                self._by_grants.clear()
+            self._by_grants[key] = decided
+        return decided
+
+    def _item_by_grants(self, subject: str, code: str, reason: Reason, ids: tuple[int, ...]) -> ItemDecision:
+        sharing = SharingType.CONDITIONAL
+        if reason is not Reason.GRANTED:
+            return ItemDecision(subject, code, Decision.DENY, reason, sharing, NO_ROWS, ids)
+        scope = union(self.grants[i].row_scope for i in ids)
+        return ItemDecision(subject, code, Decision.ALLOW, reason, sharing, scope, ids)
 
     def _whole(self, query: AccessQuery, reason: Reason, codes: Iterable[str], detail: str) -> AccessDecision:
         """A denial of the whole query, repeated on each item so enforcement points need no special case."""
