@@ -12,10 +12,12 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2
 
+from authz.snapshot import PolicySnapshot
 from authz.v1 import authz_pb2
 from catalog.v1 import catalog_pb2
 from exchange.v1 import exchange_pb2
 from gateway.admission import Gate
+from gateway.authz_policy import SnapshotCallPolicy, authz_channel, start_snapshot
 from gateway.identity import CertificateIdentities, RevocationList, anonymous
 from gateway.limits import Limiter, load_limits
 from gateway.local import own_service
@@ -85,8 +87,9 @@ async def build(
 ) -> MeshServer:
     """A gateway forwarding each public service to its replicas (TLS per settings unless credentials are given).
 
-    `policy` is the coarse check asked before every forwarded call; without one, every verified
-    principal may call (identity, revocation and limits are enforced either way).
+    `policy` is the coarse check asked before every forwarded call. Without one, the gateway builds
+    it from an authz policy snapshot when authz is among the upstreams, and otherwise lets every
+    verified principal call (identity, revocation and limits are enforced either way).
     """
     authority = CertificateAuthority(settings.certs_dir)
     if server_credentials is None and settings.gateway_tls:
@@ -96,14 +99,6 @@ async def build(
         revocations = RevocationList(authority)
         revocations.reload_if_changed()
     limiter = Limiter(load_limits(settings.gateway_limits, max_message_bytes=settings.max_message_bytes))
-    gate = Gate(
-        CertificateIdentities() if server_credentials is not None else anonymous,
-        policy or AdmitEveryVerifiedPrincipal(),
-        limiter,
-        revocations,
-    )
-    metrics = CallMetrics()
-    forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
     targets = dict(
         upstreams
         or {
@@ -112,6 +107,22 @@ async def build(
             "exchange": settings.exchange_upstreams(),
         }
     )
+    snapshot: PolicySnapshot | None = None
+    authz_link: grpc.aio.Channel | None = None
+    if policy is None and "authz" in targets:
+        # Where authz runs, the coarse check comes from its policy; the gateway opens only once
+        # it holds a copy, so no call is ever let through on a missing policy.
+        authz_link = authz_channel(targets["authz"], settings.max_message_bytes)
+        snapshot = await start_snapshot(authz_link)
+        policy = SnapshotCallPolicy(snapshot)
+    gate = Gate(
+        CertificateIdentities() if server_credentials is not None else anonymous,
+        policy or AdmitEveryVerifiedPrincipal(),
+        limiter,
+        revocations,
+    )
+    metrics = CallMetrics()
+    forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
     services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE}
     pool = Upstreams()
     for key, descriptor in services.items():
@@ -147,6 +158,10 @@ async def build(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await pool.close()
+        if snapshot is not None:
+            await snapshot.close()
+        if authz_link is not None:
+            await authz_link.close()
 
     server.on_stop(close)
     return server
