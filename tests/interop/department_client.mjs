@@ -1,7 +1,8 @@
 // A department backend written in Node.js: @grpc/grpc-js over mutual TLS to the govmesh gateway,
 // with the contracts loaded from protos/ as they are (no generated code). It asks the gateway who
-// it is, looks a subject up in the catalog, searches it, validates two records against it, and
-// prints what it got as one JSON object for the interop test to check.
+// it is, looks a subject up in the catalog, searches it, validates two records against it, with
+// --publish FILE publishes the records in FILE (JSON) through the exchange, and prints what it got
+// as one JSON object for the interop test to check.
 //
 //   node department_client.mjs --target 127.0.0.1:50051 --ca ca.pem --cert department-AIC.pem --key department-AIC.key
 
@@ -23,6 +24,7 @@ const { values: options } = parseArgs({
     cert: { type: "string" },
     key: { type: "string" },
     subject: { type: "string", default: "102.001" },
+    publish: { type: "string" },
   },
 });
 for (const required of ["target", "ca", "cert", "key"]) {
@@ -32,7 +34,7 @@ for (const required of ["target", "ca", "cert", "key"]) {
   }
 }
 
-const definition = protoLoader.loadSync(["catalog/v1/catalog.proto", "gateway/v1/gateway.proto"], {
+const definition = protoLoader.loadSync(["catalog/v1/catalog.proto", "gateway/v1/gateway.proto", "exchange/v1/exchange.proto"], {
   includeDirs: [PROTOS],
   keepCase: true,
   longs: String,
@@ -48,6 +50,7 @@ const credentials = grpc.credentials.createSsl(
 );
 const catalog = new api.catalog.v1.CatalogService(options.target, credentials);
 const gateway = new api.gateway.v1.GatewayService(options.target, credentials);
+const exchange = new api.exchange.v1.ExchangeService(options.target, credentials);
 
 // One unary call as a promise, with a deadline as every department call should have.
 function call(client, method, request) {
@@ -68,7 +71,19 @@ async function main() {
     subject: subjectName,
     records: [{ values: {} }, { values: { "unknown.item": { string_value: "x" } } }],
   });
+  let published = [];
+  if (options.publish) {
+    const records = JSON.parse(fs.readFileSync(options.publish, "utf8"));
+    const reply = await call(exchange, "Publish", { records });
+    published = reply.results.map((result) => ({
+      index: result.index,
+      status: result.status,
+      record_id: result.record_id,
+      reasons: result.violations.map((violation) => violation.reason),
+    }));
+  }
   return {
+    published,
     principal: whoami.principal.name,
     spiffe_id: whoami.certificate.spiffe_id,
     subject: { name: subject.name, name_zh: subject.name_zh, items: subject.items.length, required },
