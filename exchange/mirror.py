@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import grpc
 
 from catalog import convert as catalog_convert
-from catalog.domain.model import Department, Subject
+from catalog.domain.model import Subject
 from catalog.domain.view import CatalogView
 from catalog.v1 import catalog_pb2 as cpb
 from catalog.v1 import catalog_pb2_grpc
@@ -40,13 +40,9 @@ class CatalogMirror:
         self._stub = catalog_pb2_grpc.CatalogServiceStub(self._channel)
         self._view = CatalogView([], [], 0)
         self._watcher: asyncio.Task[None] | None = None
-        self.changed = asyncio.Event()
 
     @property
     def view(self) -> CatalogView:
-        return self._view
-
-    def current(self) -> CatalogView:
         return self._view
 
     async def load(self, timeout: float = 60.0) -> None:
@@ -112,7 +108,6 @@ class CatalogMirror:
         stats = await self._stub.GetCatalogStats(cpb.GetCatalogStatsRequest(), timeout=10)
         if stats.revision != self._view.revision:
             self._view = await self._read_all()
-            self.changed.set()
 
     async def _apply(self, change: cpb.CatalogChange) -> None:
         code = change.subject.split("/", 1)[-1]
@@ -123,12 +118,7 @@ class CatalogMirror:
         if code not in view.subject_by_code:
             subjects.append(updated)
         self._view = CatalogView(view.departments, subjects, max(view.revision, change.revision))
-        self.changed.set()
         log.info("catalog subject %s now at version %s", code, updated.version)
-
-    def replace(self, departments: Sequence[Department], subjects: Sequence[Subject], revision: int) -> None:
-        """Sets the view directly (a process that holds the catalog in memory already)."""
-        self._view = CatalogView(departments, subjects, revision)
 
     async def close(self) -> None:
         if self._watcher is not None:

@@ -252,11 +252,13 @@ class SubscriptionStore:
             records = self._records(conn, [r.sequence for r in again]) if again else {}
             claim.redelivered = [(r, records[r.sequence]) for r in again if r.sequence in records]
             room = capacity - len(again)
-            if room > 0:
-                cursor_query = self.store.for_update(
-                    select(t.subscriptions.c.cursor).where(t.subscriptions.c.key == subscription.key), skip_locked=True
-                )
-                cursor = conn.execute(cursor_query).scalar()
+            # One stream at a time reads new records for a subscription; the others skip ahead
+            # rather than wait. An advisory lock, not the subscription's row, so that
+            # acknowledgements updating the row's counters never hold dispatch up.
+            if room > 0 and self.store.try_lock(conn, f"exchange-dispatch-{subscription.key}"):
+                cursor = conn.execute(
+                    select(t.subscriptions.c.cursor).where(t.subscriptions.c.key == subscription.key)
+                ).scalar()
                 if cursor is not None:
                     positions = self.log.positions_after(conn, subscription.subject_code, cursor, room)
                     fresh = self._records(conn, positions)
