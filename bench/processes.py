@@ -22,6 +22,7 @@ from govmesh.identity import Principal
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_IDENTITY = Principal("department", "AIC")
 CATALOG_SERVICE = "catalog.v1.CatalogService"
+AUTHZ_SERVICE = "authz.v1.AuthzService"
 # The gateway's per-principal token bucket stays in the path but never refuses the load generator:
 # the benchmark measures forwarding, not the default 200 calls/s a department is allowed.
 BENCH_RATE = 1_000_000
@@ -138,25 +139,32 @@ def prepare_certificates(data_dir: Path) -> CertificateAuthority:
 
 @dataclass
 class Mesh:
-    """A catalog process and a gateway process in front of it, as `govmesh serve` runs them."""
+    """Catalog, authz and the gateway in front of them, each its own process as `govmesh serve` runs them.
+
+    Authz is there because the gateway's coarse check reads its policy: the gateway is measured with
+    that check on, as it runs in production.
+    """
 
     catalog: Server
+    authz: Server
     gateway: Server
 
     def stop(self) -> None:
         self.gateway.stop()
+        self.authz.stop()
         self.catalog.stop()
 
 
 async def start_mesh(data_dir: Path, database_url: str) -> Mesh:
-    """Certificates, then `govmesh serve catalog` (seeds the database), then `govmesh serve gateway`."""
+    """Certificates, then `govmesh serve catalog` (seeds the database), `serve authz`, then `serve gateway`."""
     authority = prepare_certificates(data_dir)
-    catalog_port, gateway_port = free_port(), free_port()
+    catalog_port, authz_port, gateway_port = free_port(), free_port(), free_port()
     env = child_environment(
         {
             "GOVMESH_DATA_DIR": str(data_dir),
             "GOVMESH_DATABASE_URL": database_url,
             "GOVMESH_CATALOG_PORT": str(catalog_port),
+            "GOVMESH_AUTHZ_PORT": str(authz_port),
             "GOVMESH_GATEWAY_PORT": str(gateway_port),
             "GOVMESH_SHUTDOWN_GRACE_SECONDS": "1",
             "GOVMESH_GATEWAY_LIMITS": GATEWAY_LIMITS,
@@ -165,18 +173,21 @@ async def start_mesh(data_dir: Path, database_url: str) -> Mesh:
     log_dir = data_dir / "logs"
     process, log_path = _spawn("catalog", ["-m", "govmesh.cli", "serve", "catalog"], env, log_dir)
     catalog = Server("catalog", process, f"127.0.0.1:{catalog_port}", log_path)
+    servers: list[Server] = [catalog]
     try:
         await catalog.wait_healthy(CATALOG_SERVICE)
+        process, log_path = _spawn("authz", ["-m", "govmesh.cli", "serve", "authz"], env, log_dir)
+        authz = Server("authz", process, f"127.0.0.1:{authz_port}", log_path)
+        servers.append(authz)
+        await authz.wait_healthy(AUTHZ_SERVICE, timeout=60)
         process, log_path = _spawn("gateway", ["-m", "govmesh.cli", "serve", "gateway"], env, log_dir)
         pair = authority.key_pair(f"{CLIENT_IDENTITY.kind}-{CLIENT_IDENTITY.code}")
         credentials = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
         gateway = Server("gateway", process, f"127.0.0.1:{gateway_port}", log_path, credentials)
-        try:
-            await gateway.wait_healthy(CATALOG_SERVICE, timeout=60)
-        except BaseException:
-            gateway.stop()
-            raise
+        servers.append(gateway)
+        await gateway.wait_healthy(CATALOG_SERVICE, timeout=60)
     except BaseException:
-        catalog.stop()
+        for server in reversed(servers):
+            server.stop()
         raise
-    return Mesh(catalog, gateway)
+    return Mesh(catalog, authz, gateway)

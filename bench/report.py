@@ -150,8 +150,10 @@ def render(report: Report) -> str:
             if r.settle_seconds
             else "."
         ),
-        "- **Processes:** the load generator, the echo server, the catalog (`govmesh serve catalog`) and the gateway "
-        "(`govmesh serve gateway`) each run in their own process; all traffic is on 127.0.0.1. Services run with "
+        "- **Processes:** the load generator, the echo server, the catalog (`govmesh serve catalog`), authz "
+        "(`govmesh serve authz`, whose policy the gateway's coarse check reads) and the gateway "
+        "(`govmesh serve gateway`) each run in their own process; all traffic is on 127.0.0.1. The gateway runs "
+        "with mutual TLS, identity, revocation, limits and the coarse check on. Services run with "
         "their production defaults (INFO logs, no span exporter, metrics recorded), except that the load "
         "generator's principal (`department/AIC`) has its gateway rate limit raised to "
         f"{BENCH_RATE:,} calls/s so the limiter is consulted on every call but refuses none.",
