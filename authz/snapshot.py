@@ -37,6 +37,7 @@ from authz.domain.model import AccessDecision, AccessQuery, PrincipalEntry, Snap
 from authz.domain.policy import Policy, denial_entry
 from authz.v1 import authz_pb2 as pb
 from authz.v1 import authz_pb2_grpc
+from govmesh.identity import PRINCIPAL_HEADER, Principal
 
 log = logging.getLogger("govmesh.authz.snapshot")
 
@@ -223,3 +224,33 @@ class PolicySnapshot:
                 log.warning(
                     "appending %d denial(s) to the audit log failed (%s)", len(self._denials), error.code().name
                 )
+
+
+def policy_channel(targets: Sequence[str], max_message_bytes: int) -> grpc.aio.Channel:
+    """A channel to authz's replicas (loopback, round_robin) for an enforcement point's snapshot."""
+    target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.service_config", '{"loadBalancingConfig": [{"round_robin": {}}]}'),
+        ],
+    )
+
+
+async def start_snapshot(channel: grpc.aio.Channel, reader: Principal, timeout: float = 60.0) -> PolicySnapshot:
+    """A started snapshot read as `reader` (an enforcement point), retried while authz is still starting."""
+    snapshot = PolicySnapshot(channel, metadata=((PRINCIPAL_HEADER, reader.header_value()),))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.2
+    while True:
+        try:
+            await snapshot.start(timeout=max(1.0, deadline - loop.time()))
+            return snapshot
+        except (grpc.aio.AioRpcError, TimeoutError) as error:
+            if loop.time() + delay > deadline:
+                raise RuntimeError(f"authz did not answer within {timeout:.0f}s") from error
+            log.info("%s waiting for authz", reader)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Sequence
-
-import grpc
 
 from authz.domain.model import AccessQuery
 from authz.domain.model import Action as AuthzAction
@@ -16,9 +13,7 @@ from authz.domain.model import RowScope as AuthzRowScope
 from authz.snapshot import PolicySnapshot
 from catalog.domain.model import SharingType
 from exchange.domain.policy import Action, ItemDecision, RowScope
-from govmesh.identity import PRINCIPAL_HEADER, Principal
-
-log = logging.getLogger("govmesh.exchange.authz")
+from govmesh.identity import Principal
 
 # The principal the exchange reads the policy as: an enforcement point.
 EXCHANGE_PRINCIPAL = Principal("service", "exchange")
@@ -74,32 +69,3 @@ class AuthzPolicy:
             return [_decision(d) for d in self.snapshot.check(query).items]
 
         return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result(DECISION_TIMEOUT_SECONDS)
-
-
-def authz_channel(targets: Sequence[str], max_message_bytes: int) -> grpc.aio.Channel:
-    target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
-    return grpc.aio.insecure_channel(
-        target,
-        options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.service_config", '{"loadBalancingConfig": [{"round_robin": {}}]}'),
-        ],
-    )
-
-
-async def start_snapshot(channel: grpc.aio.Channel, timeout: float = 60.0) -> PolicySnapshot:
-    """A snapshot read as the exchange's own principal, retried while authz is starting."""
-    snapshot = PolicySnapshot(channel, metadata=((PRINCIPAL_HEADER, EXCHANGE_PRINCIPAL.header_value()),))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    delay = 0.2
-    while True:
-        try:
-            await snapshot.start(timeout=max(1.0, deadline - loop.time()))
-            return snapshot
-        except (grpc.aio.AioRpcError, TimeoutError) as error:
-            if loop.time() + delay > deadline:
-                raise RuntimeError(f"authz did not answer within {timeout:.0f}s") from error
-            log.info("waiting for authz (%s)", getattr(error, "code", lambda: "timeout")())
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from exchange.authz_policy import AuthzPolicy, authz_channel, start_snapshot
+from authz.snapshot import policy_channel, start_snapshot
+from exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
 from exchange.mirror import CatalogMirror
 from exchange.persistence.store import Store
 from exchange.servicer import ExchangeServicer
@@ -52,8 +53,8 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     mirror = CatalogMirror(settings.catalog_upstreams(), settings.max_message_bytes)
     await mirror.load()
     mirror.start_watching()
-    authz = authz_channel(settings.authz_upstreams(), settings.max_message_bytes)
-    snapshot = await start_snapshot(authz)
+    authz = policy_channel(settings.authz_upstreams(), settings.max_message_bytes)
+    snapshot = await start_snapshot(authz, EXCHANGE_PRINCIPAL)
     signals = Signals()
     policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
     exchange = Exchange(Store(engine), lambda: mirror.view, policy, signals)

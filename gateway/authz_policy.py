@@ -8,19 +8,11 @@ per-item, per-row decisions to the services, which ask the same policy.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Sequence
-
-import grpc
-
 from authz.domain.model import PrincipalEntry, PrincipalKind, Role
 from authz.snapshot import PolicySnapshot
 from gateway.policy import PrincipalProfile, profile_from_certificate
 from govmesh import errors
-from govmesh.identity import PRINCIPAL_HEADER, Principal
-
-log = logging.getLogger("govmesh.gateway.authz")
+from govmesh.identity import Principal
 
 # The principal the gateway reads the policy as: an enforcement point.
 GATEWAY_PRINCIPAL = Principal("service", "gateway")
@@ -97,32 +89,3 @@ class SnapshotCallPolicy:
             display_name=entry.display_name,
             disabled=entry.disabled,
         )
-
-
-def authz_channel(targets: Sequence[str], max_message_bytes: int) -> grpc.aio.Channel:
-    target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
-    return grpc.aio.insecure_channel(
-        target,
-        options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.service_config", '{"loadBalancingConfig": [{"round_robin": {}}]}'),
-        ],
-    )
-
-
-async def start_snapshot(channel: grpc.aio.Channel, timeout: float = 60.0) -> PolicySnapshot:
-    """A snapshot read as the gateway's own principal, retried while authz is still starting."""
-    snapshot = PolicySnapshot(channel, metadata=((PRINCIPAL_HEADER, GATEWAY_PRINCIPAL.header_value()),))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    delay = 0.2
-    while True:
-        try:
-            await snapshot.start(timeout=max(1.0, deadline - loop.time()))
-            return snapshot
-        except (grpc.aio.AioRpcError, TimeoutError) as error:
-            if loop.time() + delay > deadline:
-                raise RuntimeError(f"authz did not answer within {timeout:.0f}s") from error
-            log.info("waiting for authz before opening the gateway")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)

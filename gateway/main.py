@@ -12,12 +12,12 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2
 
-from authz.snapshot import PolicySnapshot
+from authz.snapshot import PolicySnapshot, policy_channel, start_snapshot
 from authz.v1 import authz_pb2
 from catalog.v1 import catalog_pb2
 from exchange.v1 import exchange_pb2
 from gateway.admission import Gate
-from gateway.authz_policy import SnapshotCallPolicy, authz_channel, start_snapshot
+from gateway.authz_policy import GATEWAY_PRINCIPAL, SnapshotCallPolicy
 from gateway.identity import CertificateIdentities, RevocationList, anonymous
 from gateway.limits import Limiter, load_limits
 from gateway.local import own_service
@@ -112,8 +112,8 @@ async def build(
     if policy is None and "authz" in targets:
         # Where authz runs, the coarse check comes from its policy; the gateway opens only once
         # it holds a copy, so no call is ever let through on a missing policy.
-        authz_link = authz_channel(targets["authz"], settings.max_message_bytes)
-        snapshot = await start_snapshot(authz_link)
+        authz_link = policy_channel(targets["authz"], settings.max_message_bytes)
+        snapshot = await start_snapshot(authz_link, GATEWAY_PRINCIPAL)
         policy = SnapshotCallPolicy(snapshot)
     gate = Gate(
         CertificateIdentities() if server_credentials is not None else anonymous,
