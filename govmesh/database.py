@@ -10,8 +10,24 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import BigInteger, Connection, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+# Every service names its constraints and indexes the same way, so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite autoincrements only INTEGER primary keys; PostgreSQL gets a BIGINT identity.
+SerialId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def service_metadata() -> MetaData:
+    """The MetaData a service declares its tables on."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

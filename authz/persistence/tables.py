@@ -11,24 +11,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from govmesh.database import SerialId, service_metadata
 
-# SQLite autoincrements only INTEGER primary keys; PostgreSQL gets a BIGINT identity.
-SerialId = BigInteger().with_variant(Integer(), "sqlite")
+metadata = service_metadata()
+
 
 # Authz's own copy of the catalog facts decisions depend on, kept by following the catalog: it lets
 # authz decide while the catalog is away, and makes every item change a policy revision.

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from govmesh.database import SerialId, service_metadata
 
-# SQLite autoincrements only INTEGER primary keys; PostgreSQL gets a BIGINT identity.
-RevisionId = BigInteger().with_variant(Integer(), "sqlite")
+metadata = service_metadata()
+
+RevisionId = SerialId
 
 departments = Table(
     "catalog_departments",

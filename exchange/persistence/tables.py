@@ -15,24 +15,17 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from govmesh.database import SerialId, service_metadata
 
-# SQLite autoincrements only INTEGER primary keys; PostgreSQL gets a BIGINT identity.
-Sequence = BigInteger().with_variant(Integer(), "sqlite")
+metadata = service_metadata()
+
+Sequence = SerialId
 Moment = DateTime(timezone=True)
 
 records = Table(
