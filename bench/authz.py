@@ -31,18 +31,18 @@ from pathlib import Path
 import grpc
 from sqlalchemy import func, insert, select
 
-from authz.domain.model import ALL_ROWS, AccessQuery, Action, Grant, GrantMode, GrantState, RowScope
-from authz.domain.policy import Policy
-from authz.persistence import documents, tables
-from authz.snapshot import PolicySnapshot
-from authz.v1 import authz_pb2 as pb
-from authz.v1 import authz_pb2_grpc
 from bench.echo import METHOD as ECHO_METHOD
 from bench.load import CALL_TIMEOUT, LoadResult, cpu_seconds, machine_busy_seconds, percentile, run_paced, settle
 from bench.processes import REPO, Server, _spawn, child_environment, free_port, start_echo
 from bench.scenarios import ECHO_PAYLOAD_BYTES
-from govmesh.database import make_engine
-from govmesh.identity import PRINCIPAL_HEADER
+from govmesh.contracts.authz.v1 import authz_pb2 as pb
+from govmesh.contracts.authz.v1 import authz_pb2_grpc
+from govmesh.kernel.policy.model import ALL_ROWS, AccessQuery, Action, Grant, GrantMode, GrantState, RowScope
+from govmesh.kernel.policy.policy import Policy
+from govmesh.kernel.policy.snapshot import PolicySnapshot
+from govmesh.runtime.database import make_engine
+from govmesh.runtime.identity import PRINCIPAL_HEADER
+from govmesh.services.authz.persistence import documents, tables
 
 LOCAL_P99_TARGET_US = 50.0
 REMOTE_P99_TARGET_MS = 2.0

@@ -16,8 +16,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from govmesh.certs import CertificateAuthority
-from govmesh.identity import Principal
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.identity import Principal
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_IDENTITY = Principal("department", "AIC")

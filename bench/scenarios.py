@@ -10,8 +10,8 @@ import grpc
 
 from bench.echo import METHOD as ECHO_METHOD
 from bench.load import CALL_TIMEOUT, Call
-from catalog.v1 import catalog_pb2 as pb
-from catalog.v1 import catalog_pb2_grpc
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 
 ECHO_PAYLOAD_BYTES = 512
 SEARCH_PAGE_SIZE = 10

@@ -1,1 +1,1 @@
-"""The mesh runtime shared by every govmesh service: config, server bootstrap, errors, telemetry, database."""
+"""govmesh: the data hub of a city's e-government data center."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,10 +14,21 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, client_interceptor, grpcext
 
-from govmesh.certs import CertificateAuthority, client_cert_name
-from govmesh.identity import Principal
 
-DEFAULT_TARGET = "127.0.0.1:50051"
+def default_target() -> str:
+    """The gateway `govmesh up` runs: GOVMESH_GATEWAY_HOST and GOVMESH_GATEWAY_PORT, as the mesh reads them."""
+    host = os.environ.get("GOVMESH_GATEWAY_HOST", "127.0.0.1")
+    return f"{host}:{os.environ.get('GOVMESH_GATEWAY_PORT', '50051')}"
+
+
+def default_certs_dir() -> Path:
+    """`<GOVMESH_DATA_DIR>/certs`, the directory `govmesh up` and `govmesh certs` fill (`.govmesh/certs`)."""
+    return Path(os.environ.get("GOVMESH_DATA_DIR", ".govmesh")) / "certs"
+
+
+class MissingCertificate(FileNotFoundError):
+    """A principal's certificate, key or the hub's CA is not where the client looked."""
+
 
 # Reads are idempotent, so the channel retries them on UNAVAILABLE (a replica or the gateway going
 # away); writes are not retried by the channel: their callers decide.
@@ -68,10 +80,10 @@ def service_config(services: dict[str, list[MethodShape]]) -> str:
 @cache
 def public_services() -> dict[str, list[MethodShape]]:
     """Every service a department reaches through the gateway, with its methods."""
-    from authz.v1 import authz_pb2
-    from catalog.v1 import catalog_pb2
-    from exchange.v1 import exchange_pb2
-    from gateway.v1 import gateway_pb2
+    from govmesh.contracts.authz.v1 import authz_pb2
+    from govmesh.contracts.catalog.v1 import catalog_pb2
+    from govmesh.contracts.exchange.v1 import exchange_pb2
+    from govmesh.contracts.gateway.v1 import gateway_pb2
 
     found: dict[str, list[MethodShape]] = {}
     for module in (catalog_pb2, authz_pb2, exchange_pb2, gateway_pb2):
@@ -83,12 +95,23 @@ def public_services() -> dict[str, list[MethodShape]]:
 
 
 def credentials(certs_dir: Path, identity: str) -> grpc.ChannelCredentials:
-    """mTLS credentials of a principal (`department/AIC`) from a directory `govmesh certs` filled."""
-    authority = CertificateAuthority(certs_dir)
-    pair = authority.key_pair(client_cert_name(Principal.parse(identity)))
-    return grpc.ssl_channel_credentials(
-        root_certificates=authority.ca_pem(), private_key=pair.key, certificate_chain=pair.cert
-    )
+    """mTLS credentials of a principal (`department/AIC`) from a directory `govmesh certs` filled.
+
+    The files are `ca.pem` and `<kind>-<code>.pem` / `.key`; this library reads them itself so that
+    a department backend needs nothing of the servers' code.
+    """
+    kind, sep, code = identity.partition("/")
+    if not sep or not kind or not code or "/" in code:
+        raise ValueError(f"identity {identity!r} is not kind/code, e.g. department/LTAX")
+    files = {name: certs_dir / name for name in ("ca.pem", f"{kind}-{code}.pem", f"{kind}-{code}.key")}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise MissingCertificate(
+            f"no certificate for {identity}: {', '.join(missing)} not found "
+            f"(start the mesh with `govmesh up`, or issue one with `govmesh certs issue {identity}`)"
+        )
+    ca, cert, key = (path.read_bytes() for path in files.values())
+    return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
 
 
 def _options() -> list[tuple[str, Any]]:
@@ -96,10 +119,10 @@ def _options() -> list[tuple[str, Any]]:
 
 
 def connect(
-    target: str = DEFAULT_TARGET,
+    target: str | None = None,
     *,
     identity: str = "department/AIC",
-    certs_dir: str | Path = ".govmesh/certs",
+    certs_dir: str | Path | None = None,
     insecure: bool = False,
 ) -> grpc.aio.Channel:
     """An asyncio channel to the gateway as `identity`, with retries, deadlines and tracing.
@@ -108,25 +131,27 @@ def connect(
     trace continues through the gateway and the services behind it.
     """
     interceptors = aio_client_interceptors()  # type: ignore[no-untyped-call]
+    target = target or default_target()
     if insecure:
         return grpc.aio.insecure_channel(target, options=_options(), interceptors=interceptors)
-    return grpc.aio.secure_channel(
-        target, credentials(Path(certs_dir), identity), options=_options(), interceptors=interceptors
-    )
+    creds = credentials(Path(certs_dir) if certs_dir else default_certs_dir(), identity)
+    return grpc.aio.secure_channel(target, creds, options=_options(), interceptors=interceptors)
 
 
 def connect_blocking(
-    target: str = DEFAULT_TARGET,
+    target: str | None = None,
     *,
     identity: str = "department/AIC",
-    certs_dir: str | Path = ".govmesh/certs",
+    certs_dir: str | Path | None = None,
     insecure: bool = False,
 ) -> grpc.Channel:
     """The same channel for synchronous code (scripts, the CLI)."""
+    target = target or default_target()
     if insecure:
         channel = grpc.insecure_channel(target, options=_options())
     else:
-        channel = grpc.secure_channel(target, credentials(Path(certs_dir), identity), options=_options())
+        creds = credentials(Path(certs_dir) if certs_dir else default_certs_dir(), identity)
+        channel = grpc.secure_channel(target, creds, options=_options())
     # OpenTelemetry's synchronous interceptor has its own interface, applied by its own helper.
     traced: grpc.Channel = grpcext.intercept_channel(channel, client_interceptor())  # type: ignore[no-untyped-call]
     return traced
@@ -136,10 +161,10 @@ class Stubs:
     """One stub per public service on a channel: `Stubs(channel).catalog.GetSubject(…)`."""
 
     def __init__(self, channel: grpc.aio.Channel | grpc.Channel):
-        from authz.v1 import authz_pb2_grpc
-        from catalog.v1 import catalog_pb2_grpc
-        from exchange.v1 import exchange_pb2_grpc
-        from gateway.v1 import gateway_pb2_grpc
+        from govmesh.contracts.authz.v1 import authz_pb2_grpc
+        from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+        from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+        from govmesh.contracts.gateway.v1 import gateway_pb2_grpc
 
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         self.authz = authz_pb2_grpc.AuthzServiceStub(channel)

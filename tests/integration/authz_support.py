@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from authz.v1 import authz_pb2 as pb
-from authz.v1 import authz_pb2_grpc
+from govmesh.contracts.authz.v1 import authz_pb2 as pb
+from govmesh.contracts.authz.v1 import authz_pb2_grpc
 
 # Subject 102.001 (enterprise registration) is provided by the business bureau AIC; in the shipped
 # catalog 102.001.006 and 102.001.021-026 are CONDITIONAL, 102.001.030 is NOT_SHARED and the rest

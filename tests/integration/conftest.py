@@ -14,9 +14,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from govmesh.certs import CertificateAuthority
-from govmesh.config import Settings
-from govmesh.identity import Principal
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
 from tests.integration.mesh import Mesh, start_mesh
 
 POSTGRES_ADMIN_URL = os.environ.get("GOVMESH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

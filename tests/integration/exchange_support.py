@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import grpc
 
-from authz.v1 import authz_pb2 as apb
-from catalog.domain.standards import make_citizen_id, make_credit_code
-from exchange.v1 import exchange_pb2 as pb
-from exchange.v1 import exchange_pb2_grpc
+from govmesh.contracts.authz.v1 import authz_pb2 as apb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.kernel.catalog.standards import make_citizen_id, make_credit_code
 from tests.integration.authz_support import approved_grant, days_from_now
 from tests.integration.mesh import Mesh
 

@@ -6,17 +6,17 @@ from dataclasses import dataclass
 
 import grpc
 
-from authz import main as authz_main
-from authz.v1 import authz_pb2_grpc
-from catalog import main as catalog_main
-from catalog.v1 import catalog_pb2_grpc
-from exchange import main as exchange_main
-from exchange.usecases import Exchange
-from exchange.v1 import exchange_pb2_grpc
-from gateway import main as gateway_main
-from govmesh.certs import CertificateAuthority
-from govmesh.config import Settings
-from govmesh.server import MeshServer
+from govmesh.contracts.authz.v1 import authz_pb2_grpc
+from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.server import MeshServer
+from govmesh.services.authz import main as authz_main
+from govmesh.services.catalog import main as catalog_main
+from govmesh.services.exchange import main as exchange_main
+from govmesh.services.exchange.usecases import Exchange
+from govmesh.services.gateway import main as gateway_main
 
 
 @dataclass

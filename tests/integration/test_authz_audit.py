@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from authz.v1 import authz_pb2 as pb
-from govmesh import config
-from govmesh.cli import app
-from govmesh.database import make_engine
+from govmesh.cli.app import app
+from govmesh.contracts.authz.v1 import authz_pb2 as pb
+from govmesh.runtime import config
+from govmesh.runtime.database import make_engine
 from tests.integration.authz_support import CONDITIONAL, application, approved_grant, check
 from tests.integration.helpers import reason_of
 from tests.integration.mesh import Mesh

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 import grpc
 import pytest
 
-from authz.v1 import authz_pb2 as pb
+from govmesh.contracts.authz.v1 import authz_pb2 as pb
 from tests.integration.authz_support import (
     CONDITIONAL,
     NOT_SHARED,

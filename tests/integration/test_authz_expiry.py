@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from authz.domain.grants import Application
-from authz.domain.model import (
+from govmesh.kernel.policy.grants import Application
+from govmesh.kernel.policy.model import (
     AccessQuery,
     Action,
     AuditFilter,
@@ -20,12 +20,12 @@ from authz.domain.model import (
     Reason,
     SharingType,
 )
-from authz.domain.principals import department_principal
-from authz.main import MIGRATIONS
-from authz.persistence.repository import AuthzRepository
-from authz.usecases import Authz
-from govmesh.database import make_engine, migrate
-from govmesh.identity import Principal
+from govmesh.kernel.policy.principals import department_principal
+from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.identity import Principal
+from govmesh.services.authz.main import MIGRATIONS
+from govmesh.services.authz.persistence.repository import AuthzRepository
+from govmesh.services.authz.usecases import Authz
 
 START = datetime(2009, 3, 1, 9, 0, tzinfo=UTC)
 AIC, LTAX, AUDITOR = Principal("department", "AIC"), Principal("department", "LTAX"), Principal("auditor", "audit")

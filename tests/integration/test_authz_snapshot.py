@@ -8,13 +8,13 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from authz import main as authz_main
-from authz.domain.model import AccessQuery, Action, Decision, Reason
-from authz.snapshot import PolicySnapshot
-from authz.v1 import authz_pb2 as pb
-from authz.v1 import authz_pb2_grpc
-from catalog.v1 import catalog_pb2 as catalog_pb
-from govmesh.identity import PRINCIPAL_HEADER
+from govmesh.contracts.authz.v1 import authz_pb2 as pb
+from govmesh.contracts.authz.v1 import authz_pb2_grpc
+from govmesh.contracts.catalog.v1 import catalog_pb2 as catalog_pb
+from govmesh.kernel.policy.model import AccessQuery, Action, Decision, Reason
+from govmesh.kernel.policy.snapshot import PolicySnapshot
+from govmesh.runtime.identity import PRINCIPAL_HEADER
+from govmesh.services.authz import main as authz_main
 from tests.integration.authz_support import CONDITIONAL, UNCONDITIONAL, application, approved_grant
 from tests.integration.helpers import reason_of
 from tests.integration.mesh import Mesh

@@ -8,9 +8,9 @@ import grpc
 import pytest
 from typer.testing import CliRunner, Result
 
-from authz.v1 import authz_pb2 as pb
-from govmesh import config
-from govmesh.cli import app
+from govmesh.cli.app import app
+from govmesh.contracts.authz.v1 import authz_pb2 as pb
+from govmesh.runtime import config
 from tests.integration.authz_support import (
     ANOTHER_CONDITIONAL,
     CONDITIONAL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from tests.integration.helpers import details_of, violated_fields
 from tests.integration.mesh import Mesh
 
@@ -24,13 +24,13 @@ async def test_the_shipped_catalog_has_46_departments_269_subjects_and_4535_item
 async def test_a_second_start_on_the_same_database_finds_the_catalog_already_there(
     mesh: Mesh, database_url: str
 ) -> None:
-    from catalog import main as catalog_main
+    from govmesh.services.catalog import main as catalog_main
 
     again = await catalog_main.build(mesh.settings, database_url)
     port = await again.start("127.0.0.1:0")
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            from catalog.v1 import catalog_pb2_grpc
+            from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 
             stats = await catalog_pb2_grpc.CatalogServiceStub(channel).GetCatalogStats(pb.GetCatalogStatsRequest())
         assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)

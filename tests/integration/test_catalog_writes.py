@@ -6,8 +6,8 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from catalog.domain.standards import make_credit_code
-from catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.kernel.catalog.standards import make_credit_code
 from tests.integration.helpers import details_of, reason_of, violated_fields
 from tests.integration.mesh import Mesh
 

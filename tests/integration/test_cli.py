@@ -10,9 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from catalog.v1 import catalog_pb2 as pb
-from govmesh import config
-from govmesh.cli import app
+from govmesh.cli.app import app
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.runtime import config
 from tests.integration.mesh import Mesh
 
 

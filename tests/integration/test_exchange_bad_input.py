@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from tests.integration.exchange_support import ENTERPRISES, NAME, TIANHE, enterprise, quiet, receive, subscribe
 from tests.integration.helpers import details_of, reason_of, violated_fields
 from tests.integration.mesh import Mesh

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from catalog.v1 import catalog_pb2 as cpb
-from exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2 as cpb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from tests.integration.exchange_support import ENTERPRISES, enterprise
 from tests.integration.mesh import Mesh
 

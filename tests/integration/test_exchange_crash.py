@@ -17,15 +17,15 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from authz import main as authz_main
-from catalog import main as catalog_main
-from exchange.v1 import exchange_pb2 as pb
-from exchange.v1 import exchange_pb2_grpc
-from gateway import main as gateway_main
-from govmesh.certs import CertificateAuthority
-from govmesh.config import Settings
-from govmesh.identity import Principal
-from govmesh.server import MeshServer
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
+from govmesh.runtime.server import MeshServer
+from govmesh.services.authz import main as authz_main
+from govmesh.services.catalog import main as catalog_main
+from govmesh.services.gateway import main as gateway_main
 from tests.integration.exchange_support import enterprise
 
 ROOT = Path(__file__).resolve().parents[2]

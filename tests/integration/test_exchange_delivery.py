@@ -7,7 +7,7 @@ import asyncio
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from tests.integration.exchange_support import enterprise, quiet, receive, subscribe
 from tests.integration.mesh import Mesh
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from catalog.domain.standards import make_credit_code
-from exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.kernel.catalog.standards import make_credit_code
 from tests.integration.exchange_support import ENTERPRISES, LOCAL_TAX, TIANHE, enterprise, grant
 from tests.integration.helpers import reason_of
 from tests.integration.mesh import Mesh

@@ -5,8 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from authz.v1 import authz_pb2 as apb
-from exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.authz.v1 import authz_pb2 as apb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from tests.integration.exchange_support import (
     ENTERPRISES,
     PHONE,

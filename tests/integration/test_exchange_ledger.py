@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
-from exchange.v1 import exchange_pb2 as pb
-from govmesh import config
-from govmesh.cli import app
+from govmesh.cli.app import app
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.runtime import config
 from tests.integration.exchange_support import enterprise, receive, subscribe
 from tests.integration.mesh import Mesh
 

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from authz import main as authz_main
-from catalog import main as catalog_main
-from exchange import main as exchange_main
-from exchange.v1 import exchange_pb2 as pb
-from gateway import main as gateway_main
-from govmesh.certs import CertificateAuthority
-from govmesh.config import Settings
-from govmesh.identity import Principal
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
+from govmesh.services.authz import main as authz_main
+from govmesh.services.catalog import main as catalog_main
+from govmesh.services.exchange import main as exchange_main
+from govmesh.services.gateway import main as gateway_main
 from tests.integration.conftest import _postgres_database
 from tests.integration.exchange_support import LOCAL_TAX, enterprise, receive, subscribe, tax_total
 from tests.integration.mesh import Mesh

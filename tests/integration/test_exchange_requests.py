@@ -8,11 +8,11 @@ import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
 
-from authz.v1 import authz_pb2 as apb
-from catalog.domain.standards import make_credit_code
-from catalog.v1 import catalog_pb2
-from exchange.v1 import exchange_pb2 as pb
-from exchange.v1 import exchange_pb2_grpc
+from govmesh.contracts.authz.v1 import authz_pb2 as apb
+from govmesh.contracts.catalog.v1 import catalog_pb2
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.kernel.catalog.standards import make_credit_code
 from tests.integration.exchange_support import (
     ENTERPRISES,
     LOCAL_TAX,

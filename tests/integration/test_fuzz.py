@@ -12,8 +12,8 @@ from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.v1 import catalog_pb2 as pb
-from govmesh.certs import CertificateAuthority
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.runtime.certs import CertificateAuthority
 from tests.integration.mesh import Mesh
 
 SERVICE = pb.DESCRIPTOR.services_by_name["CatalogService"]

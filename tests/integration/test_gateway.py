@@ -10,10 +10,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from catalog.v1 import catalog_pb2 as pb
-from catalog.v1 import catalog_pb2_grpc
-from govmesh.certs import CertificateAuthority
-from govmesh.identity import Principal
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.identity import Principal
 from tests.integration.mesh import Mesh
 
 CATALOG_SERVICE = "catalog.v1.CatalogService"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from catalog.v1 import catalog_pb2 as pb
-from gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from govmesh.certs import CertificateAuthority
-from govmesh.identity import Principal
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.identity import Principal
 from tests.integration.helpers import reason_of
 from tests.integration.mesh import Mesh
 

@@ -12,14 +12,14 @@ import grpc
 import pytest
 from typer.testing import CliRunner
 
-from catalog.v1 import catalog_pb2 as pb
-from catalog.v1 import catalog_pb2_grpc
-from gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from govmesh import config
-from govmesh.certs import CertificateAuthority, serial_hex
-from govmesh.cli import app
-from govmesh.config import Settings
-from govmesh.identity import Principal
+from govmesh.cli.app import app
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+from govmesh.contracts.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from govmesh.runtime import config
+from govmesh.runtime.certs import CertificateAuthority, serial_hex
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
 from tests.integration.helpers import details_of, reason_of
 from tests.integration.mesh import Mesh
 
@@ -140,7 +140,7 @@ async def test_a_department_naming_another_principal_in_metadata_is_still_itself
 
 
 async def test_who_am_i_names_the_roles_of_a_hub_role_certificate(mesh: Mesh) -> None:
-    from authz.v1 import authz_pb2
+    from govmesh.contracts.authz.v1 import authz_pb2
 
     who = await gateway_pb2_grpc.GatewayServiceStub(mesh.channel("maintainer/ops")).WhoAmI(gateway_pb2.WhoAmIRequest())
     assert who.principal.kind == authz_pb2.PRINCIPAL_KIND_MAINTAINER

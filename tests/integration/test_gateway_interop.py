@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.v1 import exchange_pb2
+from govmesh.contracts.exchange.v1 import exchange_pb2
 from tests.integration.exchange_support import NAME, enterprise
 from tests.integration.mesh import Mesh
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import grpc
 import pytest
 
-from catalog.v1 import catalog_pb2 as pb
-from catalog.v1 import catalog_pb2_grpc
-from gateway import main as gateway_main
-from gateway.v1 import gateway_pb2, gateway_pb2_grpc
-from govmesh.certs import CertificateAuthority
-from govmesh.config import Settings
-from govmesh.identity import Principal
-from govmesh.server import MeshServer
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+from govmesh.contracts.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
+from govmesh.runtime.server import MeshServer
+from govmesh.services.gateway import main as gateway_main
 from tests.integration.helpers import details_of, reason_of
 from tests.integration.mesh import Mesh
 

@@ -15,11 +15,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from typer.testing import CliRunner
 
-from catalog.v1 import catalog_pb2 as pb
-from govmesh import config, telemetry
-from govmesh.cli import app
-from govmesh.config import Settings
-from govmesh.telemetry import JsonLinesSpanExporter
+from govmesh.cli.app import app
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.runtime import config, telemetry
+from govmesh.runtime.config import Settings
+from govmesh.runtime.telemetry import JsonLinesSpanExporter
 from tests.integration.mesh import Mesh, start_mesh
 
 GET_ITEM = "/catalog.v1.CatalogService/GetItem"

@@ -9,15 +9,15 @@ from typing import Any
 import grpc
 import pytest
 
-from catalog import main as catalog_main
-from catalog.v1 import catalog_pb2 as pb
-from gateway import main as gateway_main
-from gateway.v1 import gateway_pb2
-from govmesh.certs import CertificateAuthority
 from govmesh.client import Stubs, connect
-from govmesh.config import Settings
-from govmesh.identity import Principal
-from govmesh.server import MeshServer, standard_interceptors
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.gateway.v1 import gateway_pb2
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
+from govmesh.runtime.server import MeshServer, standard_interceptors
+from govmesh.services.catalog import main as catalog_main
+from govmesh.services.gateway import main as gateway_main
 
 CATALOG_PREFIX = "/catalog.v1.CatalogService/"
 

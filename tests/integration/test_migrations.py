@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
-from authz.persistence.tables import metadata as authz_metadata
-from catalog.persistence.tables import metadata as catalog_metadata
-from exchange.persistence.tables import metadata as exchange_metadata
-from govmesh.database import make_engine, migrate
+from govmesh.runtime.database import make_engine, migrate
+from govmesh.services.authz.persistence.tables import metadata as authz_metadata
+from govmesh.services.catalog.persistence.tables import metadata as catalog_metadata
+from govmesh.services.exchange.persistence.tables import metadata as exchange_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 

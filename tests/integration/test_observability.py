@@ -10,8 +10,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from catalog.v1 import catalog_pb2 as pb
-from govmesh.telemetry import TraceContextJsonFormatter
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.runtime.telemetry import TraceContextJsonFormatter
 from tests.integration.mesh import Mesh
 
 

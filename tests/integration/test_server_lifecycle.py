@@ -7,7 +7,7 @@ import asyncio
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from govmesh.server import MeshServer
+from govmesh.runtime.server import MeshServer
 
 SLOW = "/test.Slow/Wait"
 

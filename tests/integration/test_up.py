@@ -12,9 +12,9 @@ from pathlib import Path
 
 import grpc
 
-from catalog.v1 import catalog_pb2 as pb
-from catalog.v1 import catalog_pb2_grpc
-from govmesh.certs import CertificateAuthority
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
 
 
 def _free_port() -> int:

@@ -16,12 +16,12 @@ from pathlib import Path
 import grpc
 import pytest
 
-from catalog.v1 import catalog_pb2 as cpb
-from exchange.v1 import exchange_pb2 as pb
-from exchange.v1 import exchange_pb2_grpc
-from govmesh.certs import CertificateAuthority
-from govmesh.config import Settings
-from govmesh.identity import Principal
+from govmesh.contracts.catalog.v1 import catalog_pb2 as cpb
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
 from tests.integration.conftest import _postgres_database
 from tests.integration.exchange_support import enterprise, subscribe
 from tests.integration.mesh import Mesh, start_mesh

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from catalog.domain.model import (
+from govmesh.kernel.catalog.model import (
     DataItem,
     DataType,
     Department,

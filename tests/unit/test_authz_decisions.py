@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.domain.model import (
+from govmesh.kernel.policy.model import (
     GRANTABLE_ACTIONS,
     AccessQuery,
     Action,
@@ -27,9 +27,9 @@ from authz.domain.model import (
     SharingType,
     SnapshotContents,
 )
-from authz.domain.policy import Policy
-from authz.domain.principals import department_principal
-from authz.domain.rows import contains
+from govmesh.kernel.policy.policy import Policy
+from govmesh.kernel.policy.principals import department_principal
+from govmesh.kernel.policy.rows import contains
 
 NOW = datetime(2009, 6, 1, 12, 0, tzinfo=UTC)
 DEPARTMENT_CODES = ["AIC", "QTS", "LTAX", "NTAX", "PSB"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from authz.domain.grants import (
+from govmesh.kernel.policy.grants import (
     TRANSITIONS,
     Application,
     Standing,
@@ -16,8 +16,8 @@ from authz.domain.grants import (
     standing_at,
     transition,
 )
-from authz.domain.model import ALL_ROWS, Action, Grant, GrantEvent, GrantMode, GrantState, RowScope
-from govmesh.errors import FailedPrecondition, ViolationCollector
+from govmesh.kernel.policy.model import ALL_ROWS, Action, Grant, GrantEvent, GrantMode, GrantState, RowScope
+from govmesh.runtime.errors import FailedPrecondition, ViolationCollector
 
 NOW = datetime(2009, 6, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=90)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from authz import convert
-from authz.domain.model import (
+from govmesh.kernel.policy import convert as policy_convert
+from govmesh.kernel.policy.model import (
     ALL_ROWS,
     AccessQuery,
     Action,
@@ -22,9 +22,9 @@ from authz.domain.model import (
     SharingType,
     SnapshotContents,
 )
-from authz.domain.policy import ENDED_GRANT_RETENTION, Policy
-from authz.domain.principals import department_principal, parse_principal_name
-from authz.domain.rows import contains, division_covers, union
+from govmesh.kernel.policy.policy import ENDED_GRANT_RETENTION, Policy
+from govmesh.kernel.policy.principals import department_principal, parse_principal_name
+from govmesh.kernel.policy.rows import contains, division_covers, union
 
 NOW = datetime(2009, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -181,6 +181,6 @@ def test_a_grant_survives_the_trip_through_its_message() -> None:
         update_time=NOW,
         revision=12,
     )
-    assert convert.grant_from_proto(convert.grant_to_proto(grant)) == grant
+    assert policy_convert.grant_from_proto(policy_convert.grant_to_proto(grant)) == grant
     change = PolicyChange(12, NOW, grant=grant)
-    assert convert.change_from_proto(convert.change_to_proto(change)) == change
+    assert policy_convert.change_from_proto(policy_convert.change_to_proto(change)) == change

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.compatibility import diff_items, diff_subjects
-from catalog.domain.model import (
+from govmesh.kernel.catalog.model import (
     DataItem,
     DataType,
     FieldChange,
@@ -19,6 +18,7 @@ from catalog.domain.model import (
     SubjectCategory,
     UpdateCycle,
 )
+from govmesh.services.catalog.domain.compatibility import diff_items, diff_subjects
 from tests.unit.builders import changed, item, subject
 
 BASE = item(1, length=20, sharing_type=SharingType.CONDITIONAL, sharing_conditions="by grant")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from govmesh import config
-from govmesh.cli import app
+from govmesh.cli.app import app
+from govmesh.runtime import config
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.domain.ledger import (
+from govmesh.services.exchange.domain.ledger import (
     GENESIS_HASH,
     EntryKind,
     LedgerEntry,

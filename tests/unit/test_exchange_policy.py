@@ -5,11 +5,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from catalog.domain.model import SharingType
-from exchange.domain.policy import ALL_ROWS, Entitlement, ItemDecision, Row, RowScope, division_within, filter_record
-from exchange.domain.records import Record, record_digest
-from exchange.domain.requests import Claim, Verdict, verify_claims
-from exchange.domain.subscriptions import RowFilter
+from govmesh.kernel.catalog.model import SharingType
+from govmesh.services.exchange.domain.policy import (
+    ALL_ROWS,
+    Entitlement,
+    ItemDecision,
+    Row,
+    RowScope,
+    division_within,
+    filter_record,
+)
+from govmesh.services.exchange.domain.records import Record, record_digest
+from govmesh.services.exchange.domain.requests import Claim, Verdict, verify_claims
+from govmesh.services.exchange.domain.subscriptions import RowFilter
 
 TIANHE, YUEXIU = "440106", "440104"
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from catalog.domain.standards import make_citizen_id, make_credit_code
-from exchange.domain.records import (
+from govmesh.kernel.catalog.standards import make_citizen_id, make_credit_code
+from govmesh.services.exchange.domain.records import (
     Record,
     canonical_form,
     entity_key_problem,

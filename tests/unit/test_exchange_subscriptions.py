@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.domain.subscriptions import (
+from govmesh.services.exchange.domain.subscriptions import (
     SUBSCRIPTION_ID,
     DeliveryState,
     Subscription,

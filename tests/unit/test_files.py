@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.model import (
+from govmesh.kernel.catalog.model import (
     DataItem,
     DataType,
     Department,
@@ -23,8 +23,15 @@ from catalog.domain.model import (
     UpdateCycle,
     Version,
 )
-from catalog.domain.rules import check_subject
-from catalog.files import SEED_DIR, FileError, read_catalog_dir, read_departments, read_subject, write_catalog_dir
+from govmesh.services.catalog.domain.rules import check_subject
+from govmesh.services.catalog.files import (
+    SEED_DIR,
+    FileError,
+    read_catalog_dir,
+    read_departments,
+    read_subject,
+    write_catalog_dir,
+)
 
 VALID_SUBJECT = """\
 code: "102.001"

@@ -1,4 +1,4 @@
-"""Unit tests for who is calling (govmesh.identity.Principal): parsing header and SPIFFE forms, and roles."""
+"""Unit tests for who is calling (govmesh.runtime.identity.Principal): parsing header and SPIFFE forms, and roles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmesh.identity import ANONYMOUS, KIND_ROLES, SPIFFE_PREFIX, Principal
+from govmesh.runtime.identity import ANONYMOUS, KIND_ROLES, SPIFFE_PREFIX, Principal
 
 KINDS = sorted(k for k in KIND_ROLES if k != "anonymous")
 SEGMENT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"

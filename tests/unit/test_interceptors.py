@@ -7,8 +7,8 @@ import pytest
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from govmesh import errors
-from govmesh.interceptors import ERROR_DOMAIN, status_for
+from govmesh.runtime import errors
+from govmesh.runtime.interceptors import ERROR_DOMAIN, status_for
 
 
 def detail(status: status_pb2.Status, message_type: type[Message]) -> Message | None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.limits import Allowance, Limiter, Limits, load_limits, parse_limits
-from govmesh.identity import Principal
+from govmesh.runtime.identity import Principal
+from govmesh.services.gateway.limits import Allowance, Limiter, Limits, load_limits, parse_limits
 
 MAX_MESSAGE = 4 * 1024 * 1024
 

@@ -1,4 +1,4 @@
-"""Unit tests for AIP-158 pagination (govmesh.paging): page sizes, opaque tokens, and pages."""
+"""Unit tests for AIP-158 pagination (govmesh.runtime.paging): page sizes, opaque tokens, and pages."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmesh.errors import FieldViolation, InvalidArgument
-from govmesh.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, page_request, paginate, token_for
+from govmesh.runtime.errors import FieldViolation, InvalidArgument
+from govmesh.runtime.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, page_request, paginate, token_for
 
 
 def violations_of(page_size: int, page_token: str) -> list[FieldViolation]:

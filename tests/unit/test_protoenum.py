@@ -6,7 +6,8 @@ import enum
 
 import pytest
 
-from catalog.domain.model import (
+from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
+from govmesh.kernel.catalog.model import (
     DataType,
     DepartmentLevel,
     FormatStandard,
@@ -15,9 +16,8 @@ from catalog.domain.model import (
     SubjectCategory,
     UpdateCycle,
 )
-from catalog.v1 import catalog_pb2 as pb
-from govmesh.errors import ViolationCollector
-from govmesh.protoenum import EnumMapping
+from govmesh.runtime.errors import ViolationCollector
+from govmesh.runtime.protoenum import EnumMapping
 
 MAPPINGS = [
     (pb.SharingType, SharingType, "SHARING_TYPE", None),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.identity import RevocationList
-from govmesh.certs import CertificateAuthority, parse_serial, read_revocation_list, serial_hex
-from govmesh.identity import Principal
+from govmesh.runtime.certs import CertificateAuthority, parse_serial, read_revocation_list, serial_hex
+from govmesh.runtime.identity import Principal
+from govmesh.services.gateway.identity import RevocationList
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.model import DataType, FormatStandard, SharingType, Subject
-from catalog.domain.rules import check_subject
+from govmesh.kernel.catalog.model import DataType, FormatStandard, SharingType, Subject
+from govmesh.services.catalog.domain.rules import check_subject
 from tests.unit.builders import PROVIDER, changed, item, subject
 
 DEPARTMENTS = frozenset({PROVIDER, "sw"})

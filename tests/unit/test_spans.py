@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from govmesh.spans import build_tree, read_trace, render_tree
+from govmesh.runtime.spans import build_tree, read_trace, render_tree
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.divisions import DIVISIONS, GUANGZHOU_DISTRICTS, PROVINCES
-from catalog.domain.standards import (
+from govmesh.kernel.catalog.divisions import DIVISIONS, GUANGZHOU_DISTRICTS, PROVINCES
+from govmesh.kernel.catalog.standards import (
     FORMAT_CHECKS,
     check_citizen_id,
     check_credit_code,

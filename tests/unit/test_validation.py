@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.model import DataType, FormatStandard, Version
-from catalog.domain.standards import make_citizen_id, make_credit_code
-from catalog.domain.validation import RecordSchema, RecordViolation, TypedValue
+from govmesh.kernel.catalog.model import DataType, FormatStandard, Version
+from govmesh.kernel.catalog.standards import make_citizen_id, make_credit_code
+from govmesh.kernel.catalog.validation import RecordSchema, RecordViolation, TypedValue
 from tests.unit.builders import item, subject
 
 NAME = "102.001.001"

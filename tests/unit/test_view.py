@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog.domain.model import DepartmentLevel, SharingType, Version
-from catalog.domain.view import CatalogView, MatchKind, ResourceKind, SearchHit
+from govmesh.kernel.catalog.model import DepartmentLevel, SharingType, Version
+from govmesh.kernel.catalog.view import CatalogView, MatchKind, ResourceKind, SearchHit
 from tests.unit.builders import department, item, subject
 
 MARKET = department("gsj", name_zh="市场监督管理局", name_en="Market Regulation Bureau")

@@ -1,1 +1,0 @@
-"""Generated code of the authz.v1 contract (regenerate with `python -m govmesh.protogen`)."""

@@ -1,0 +1,1 @@
+"""The govmesh command line, up's supervisor and the service subcommands."""

@@ -1,0 +1,133 @@
+"""`govmesh up`: every service in its own process on loopback, the gateway in front, one Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from govmesh.runtime.certs import GATEWAY_NAME, CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
+
+# Hub roles that get a certificate on first start, beside one per department.
+ROLE_PRINCIPALS = (Principal("maintainer", "ops"), Principal("admin", "hub"), Principal("auditor", "audit"))
+
+
+def ensure_development_certificates(settings: Settings, department_codes: list[str]) -> Path:
+    """Creates the development CA, the gateway's certificate and one per department and role, once."""
+    authority = CertificateAuthority(settings.data_dir / "certs")
+    authority.init()
+    if not authority.has(GATEWAY_NAME):
+        authority.issue_server()
+    for principal in [*(Principal("department", c) for c in department_codes), *ROLE_PRINCIPALS]:
+        if not authority.has(f"{principal.kind}-{principal.code}"):
+            authority.issue_client(principal)
+    return authority.directory
+
+
+def wait_healthy(address: str, *, timeout: float, credentials_dir: Path | None = None) -> bool:
+    """Polls grpc.health.v1 until the process reports SERVING or the time runs out.
+
+    With `credentials_dir`, the check goes over mutual TLS as the hub administrator.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if credentials_dir is None:
+                channel = grpc.insecure_channel(address)
+            else:
+                authority = CertificateAuthority(credentials_dir)
+                pair = authority.key_pair("admin-hub")
+                creds = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
+                channel = grpc.secure_channel(address, creds)
+            with channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+        except grpc.RpcError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+class Supervisor:
+    """Starts the processes in order, watches them, and stops them all on a signal or a crash."""
+
+    def __init__(self, settings: Settings, env: dict[str, str]):
+        self.settings = settings
+        self.env = env
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, service: str, address: str) -> subprocess.Popen[bytes]:
+        log_path = self.settings.data_dir / "logs" / f"{service}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = log_path.open("ab")
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no user input
+            [sys.executable, "-m", "govmesh.cli", "serve", service],
+            env=self.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[service] = process
+        return process
+
+    def stop_all(self, grace: float) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace + 2
+        for process in self.processes.values():
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.wait(remaining)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def first_exited(self) -> str | None:
+        for service, process in self.processes.items():
+            if process.poll() is not None:
+                return service
+        return None
+
+
+def child_environment(settings: Settings, trace_file: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["GOVMESH_DATA_DIR"] = str(settings.data_dir.resolve())
+    env.setdefault("GOVMESH_TRACE_FILE", str(trace_file))
+    return env
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def gateway_endpoint(settings: Settings) -> str:
+    return f"{settings.gateway_host}:{settings.gateway_port}"
+
+
+async def wait_for_stop_or_crash(supervisor: Supervisor) -> str | None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        crashed = supervisor.first_exited()
+        if crashed:
+            return crashed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
+    return None

@@ -1,0 +1,1 @@
+"""The catalog contract's versions."""

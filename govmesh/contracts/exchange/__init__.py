@@ -1,0 +1,1 @@
+"""The exchange contract's versions."""

@@ -1,0 +1,1 @@
+"""Generated code of the gateway.v1 contract (regenerate with `python -m govmesh.contracts`)."""

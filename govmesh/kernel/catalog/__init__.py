@@ -1,0 +1,1 @@
+"""The catalog's shared model: subjects, items, data standards and record validation."""

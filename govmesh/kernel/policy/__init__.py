@@ -1,0 +1,1 @@
+"""The policy decision library: sharing types, grants, row scopes and a local policy snapshot that decides."""

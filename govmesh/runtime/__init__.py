@@ -1,0 +1,1 @@
+"""The ground floor: server bootstrap, interceptors, errors, identity, config, telemetry, database, paging."""

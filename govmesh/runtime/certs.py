@@ -1,0 +1,307 @@
+"""The hub's own certificate authority: a CA, server and client certificates with SPIFFE identities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from govmesh.runtime.identity import Principal
+
+CA_NAME = "ca"
+GATEWAY_NAME = "gateway"
+# The revocation list beside the certificates: `crl.pem`, signed by the CA, reread by the gateway.
+CRL_NAME = "crl"
+# A CRL must name its next update; the gateway ignores it (the file is reread whenever it changes),
+# other readers of the file get a long horizon.
+_CRL_VALIDITY = dt.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """PEM bytes of a certificate and its private key, as gRPC credentials take them."""
+
+    cert: bytes
+    key: bytes
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(0o600)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replaces the file in one rename, so a reader watching it never sees half of it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def serial_hex(serial: int) -> str:
+    """A serial number as `govmesh certs` prints and takes it: lower-case hex without separators."""
+    return format(serial, "x")
+
+
+def parse_serial(text: str) -> int | None:
+    """Reads `3f9a…`, `0x3f9a…` or `3F:9A:…`; None when the text is not a hex serial."""
+    digits = text.strip().lower().removeprefix("0x").replace(":", "")
+    if not digits or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return int(digits, 16)
+
+
+def spiffe_id_of(cert: x509.Certificate) -> str:
+    """The certificate's `spiffe://` URI SAN, or an empty string."""
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return ""
+    for uri in sans.get_values_for_type(x509.UniformResourceIdentifier):
+        if uri.startswith("spiffe://"):
+            return uri
+    return ""
+
+
+def read_revocation_list(crl_pem: bytes, ca_pem: bytes) -> frozenset[int]:
+    """The serials a CRL revokes, after checking that the hub's CA signed it (ValueError otherwise)."""
+    crl = x509.load_pem_x509_crl(crl_pem)
+    ca = x509.load_pem_x509_certificate(ca_pem)
+    public_key = ca.public_key()
+    if crl.issuer != ca.subject or not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise ValueError("the revocation list was not issued by the hub's CA")
+    if not crl.is_signature_valid(public_key):
+        raise ValueError("the revocation list's signature does not verify against the hub's CA")
+    return frozenset(entry.serial_number for entry in crl)
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """One certificate in the directory, as `govmesh certs list` shows it."""
+
+    name: str
+    spiffe_id: str
+    serial: int
+    not_before: dt.datetime
+    not_after: dt.datetime
+    revoked: bool
+
+    @property
+    def serial_hex(self) -> str:
+        return serial_hex(self.serial)
+
+    def status(self, now: dt.datetime) -> str:
+        if self.revoked:
+            return "revoked"
+        if now >= self.not_after:
+            return "expired"
+        if now < self.not_before:
+            return "not yet valid"
+        return "valid"
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+class CertificateAuthority:
+    """A directory holding the CA and the certificates it issued, one `<name>.pem`/`<name>.key` each."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def path(self, name: str, suffix: str) -> Path:
+        return self.directory / f"{name}.{suffix}"
+
+    @property
+    def exists(self) -> bool:
+        return self.path(CA_NAME, "pem").exists() and self.path(CA_NAME, "key").exists()
+
+    def init(self, *, days: int = 3650) -> None:
+        """Creates the CA key and self-signed certificate; keeps an existing CA."""
+        if self.exists:
+            return
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "govmesh"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "govmesh hub CA"),
+            ]
+        )
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        _write_private(self.path(CA_NAME, "key"), _key_pem(key))
+        self.path(CA_NAME, "pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    def ca_pem(self) -> bytes:
+        return self.path(CA_NAME, "pem").read_bytes()
+
+    def _ca(self) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        cert = x509.load_pem_x509_certificate(self.ca_pem())
+        key = serialization.load_pem_private_key(self.path(CA_NAME, "key").read_bytes(), None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return cert, key
+
+    def issue_client(self, principal: Principal, *, days: int = 365, not_before: dt.datetime | None = None) -> str:
+        """Issues a client certificate whose only identity is the principal's SPIFFE URI SAN."""
+        name = f"{principal.kind}-{principal.code}"
+        self._issue(
+            name,
+            common_name=principal.header_value(),
+            sans=[x509.UniformResourceIdentifier(principal.spiffe_id())],
+            usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+            days=days,
+            not_before=not_before,
+        )
+        return name
+
+    def issue_server(
+        self, name: str = GATEWAY_NAME, hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"), *, days: int = 365
+    ) -> str:
+        sans: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                sans.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                sans.append(x509.DNSName(host))
+        self._issue(name, common_name=name, sans=sans, usage=ExtendedKeyUsageOID.SERVER_AUTH, days=days)
+        return name
+
+    def _issue(
+        self,
+        name: str,
+        *,
+        common_name: str,
+        sans: list[x509.GeneralName],
+        usage: x509.ObjectIdentifier,
+        days: int,
+        not_before: dt.datetime | None = None,
+    ) -> None:
+        ca_cert, ca_key = self._ca()
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "govmesh"),
+                        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                    ]
+                )
+            )
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        _write_private(self.path(name, "key"), _key_pem(key))
+        self.path(name, "pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    def key_pair(self, name: str) -> KeyPair:
+        return KeyPair(self.path(name, "pem").read_bytes(), self.path(name, "key").read_bytes())
+
+    def has(self, name: str) -> bool:
+        return self.path(name, "pem").exists() and self.path(name, "key").exists()
+
+    @property
+    def crl_path(self) -> Path:
+        return self.path(CRL_NAME, "pem")
+
+    def revoked_serials(self) -> frozenset[int]:
+        """Every serial the revocation list names; none before the first revocation."""
+        if not self.crl_path.exists():
+            return frozenset()
+        return read_revocation_list(self.crl_path.read_bytes(), self.ca_pem())
+
+    def certificate(self, name: str) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.path(name, "pem").read_bytes())
+
+    def serial_of(self, name_or_serial: str) -> int:
+        """The serial of `department/AIC`, `department-AIC` or a hex serial; LookupError if none matches."""
+        for name in (name_or_serial.replace("/", "-", 1), name_or_serial):
+            if name and name not in (CA_NAME, CRL_NAME) and self.path(name, "pem").exists():
+                return int(self.certificate(name).serial_number)
+        serial = parse_serial(name_or_serial)
+        if serial is None:
+            raise LookupError(f"no certificate named {name_or_serial!r} in {self.directory}, nor is it a hex serial")
+        return serial
+
+    def revoke(self, name_or_serial: str) -> int:
+        """Adds a certificate's serial to the CA-signed revocation list the gateway rereads; returns it.
+
+        Revoking twice keeps the first revocation date. The CA itself cannot be revoked this way.
+        """
+        serial = self.serial_of(name_or_serial)
+        ca_cert, ca_key = self._ca()
+        if serial == ca_cert.serial_number:
+            raise ValueError("the CA cannot revoke itself; create a new CA instead")
+        entries: dict[int, dt.datetime] = {}
+        if self.crl_path.exists():
+            for entry in x509.load_pem_x509_crl(self.crl_path.read_bytes()):
+                entries[entry.serial_number] = entry.revocation_date_utc
+        now = dt.datetime.now(dt.UTC)
+        entries.setdefault(serial, now)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(ca_cert.subject)
+            .last_update(now)
+            .next_update(now + _CRL_VALIDITY)
+        )
+        for revoked_serial, when in sorted(entries.items()):
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(revoked_serial).revocation_date(when).build()
+            )
+        crl = builder.sign(ca_key, hashes.SHA256())
+        _write_atomically(self.crl_path, crl.public_bytes(serialization.Encoding.PEM))
+        return serial
+
+    def issued(self) -> list[IssuedCertificate]:
+        """Every certificate in the directory but the CA's, by name, with its revocation state."""
+        revoked = self.revoked_serials()
+        found = []
+        for path in sorted(self.directory.glob("*.pem")):
+            name = path.stem
+            if name in (CA_NAME, CRL_NAME):
+                continue
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            found.append(
+                IssuedCertificate(
+                    name=name,
+                    spiffe_id=spiffe_id_of(cert),
+                    serial=cert.serial_number,
+                    not_before=cert.not_valid_before_utc,
+                    not_after=cert.not_valid_after_utc,
+                    revoked=cert.serial_number in revoked,
+                )
+            )
+        return found
+
+
+def client_cert_name(principal: Principal) -> str:
+    return f"{principal.kind}-{principal.code}"

@@ -1,0 +1,71 @@
+"""The Policy port answered by authz's decision library: a local snapshot kept current by WatchPolicy."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+from govmesh.kernel.catalog.model import SharingType
+from govmesh.kernel.policy.model import AccessQuery
+from govmesh.kernel.policy.model import Action as AuthzAction
+from govmesh.kernel.policy.model import ItemDecision as AuthzItemDecision
+from govmesh.kernel.policy.model import RowScope as AuthzRowScope
+from govmesh.kernel.policy.snapshot import PolicySnapshot
+from govmesh.runtime.identity import Principal
+from govmesh.services.exchange.domain.policy import Action, ItemDecision, RowScope
+
+# The principal the exchange reads the policy as: an enforcement point.
+EXCHANGE_PRINCIPAL = Principal("service", "exchange")
+# A decision asked from a worker thread waits at most this long for the event loop.
+DECISION_TIMEOUT_SECONDS = 10.0
+
+
+def _scope(scope: AuthzRowScope) -> RowScope:
+    return RowScope(
+        all_rows=scope.all_rows,
+        division_codes=tuple(scope.division_codes),
+        entity_keys=frozenset(scope.entity_keys),
+        requested_entities_only=scope.requested_entities_only,
+    )
+
+
+def _decision(found: AuthzItemDecision) -> ItemDecision:
+    return ItemDecision(
+        subject_code=found.subject,
+        item_code=found.item,
+        allowed=found.allowed,
+        reason=found.reason.code,
+        sharing_type=SharingType(found.sharing_type.value) if found.sharing_type else None,
+        row_scope=_scope(found.row_scope),
+        grants=tuple(f"grants/{g}" for g in found.grants),
+    )
+
+
+class AuthzPolicy:
+    """Decides from the embedded snapshot; no network hop per decision.
+
+    The snapshot follows WatchPolicy on the event loop, so decisions asked from worker threads
+    (the exchange's database work runs there) are taken on the loop too, never racing a change.
+    """
+
+    def __init__(self, snapshot: PolicySnapshot, loop: asyncio.AbstractEventLoop):
+        self.snapshot = snapshot
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+
+    @property
+    def revision(self) -> int:
+        return self.snapshot.revision
+
+    def decide(
+        self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()
+    ) -> list[ItemDecision]:
+        query = AccessQuery(principal.kind, principal.code, AuthzAction[action.name], subject_code, tuple(items))
+        if threading.get_ident() == self._loop_thread:
+            return [_decision(d) for d in self.snapshot.check(query).items]
+
+        async def on_loop() -> list[ItemDecision]:
+            return [_decision(d) for d in self.snapshot.check(query).items]
+
+        return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result(DECISION_TIMEOUT_SECONDS)

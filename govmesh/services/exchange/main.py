@@ -1,0 +1,110 @@
+"""Builds and runs the exchange service process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from govmesh.contracts.exchange.v1 import exchange_pb2, exchange_pb2_grpc
+from govmesh.kernel.policy.snapshot import policy_channel, start_snapshot
+from govmesh.runtime.config import Settings
+from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.server import MeshServer
+from govmesh.services.exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
+from govmesh.services.exchange.mirror import CatalogMirror
+from govmesh.services.exchange.persistence.store import Store
+from govmesh.services.exchange.servicer import ExchangeServicer
+from govmesh.services.exchange.signals import Signals, listen
+from govmesh.services.exchange.usecases import EXCHANGE_DOMAIN, Exchange
+
+log = logging.getLogger("govmesh.exchange")
+
+SERVICE_NAME = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"].full_name
+MIGRATIONS = str(Path(__file__).resolve().parent / "persistence" / "migrations")
+CHAIN_SECONDS = 0.5
+PRESENCE_REFRESH_SECONDS = 2.0
+MAINTENANCE_SECONDS = 5.0
+
+
+def address(settings: Settings) -> str:
+    return f"{settings.host}:{settings.exchange_port}"
+
+
+@dataclass
+class Assembly:
+    """A built exchange process: its server, its application service and its catalog copy."""
+
+    server: MeshServer
+    exchange: Exchange
+    mirror: CatalogMirror
+
+
+async def assemble(settings: Settings, database_url: str | None = None) -> Assembly:
+    """A ready-to-start exchange: schema migrated, catalog and policy copied, background upkeep running."""
+    url = database_url or settings.resolved_database_url()
+    engine = make_engine(url)
+    await asyncio.to_thread(migrate, engine, MIGRATIONS, "exchange_alembic_version")
+    mirror = CatalogMirror(settings.catalog_upstreams(), settings.max_message_bytes)
+    await mirror.load()
+    mirror.start_watching()
+    authz = policy_channel(settings.authz_upstreams(), settings.max_message_bytes)
+    snapshot = await start_snapshot(authz, EXCHANGE_PRINCIPAL)
+    signals = Signals()
+    policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
+    exchange = Exchange(Store(engine), lambda: mirror.view, policy, signals)
+    server = MeshServer(
+        "exchange", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=EXCHANGE_DOMAIN
+    )
+    exchange_pb2_grpc.add_ExchangeServiceServicer_to_server(ExchangeServicer(exchange), server.grpc_server)
+
+    loop = asyncio.get_running_loop()
+    tasks = [
+        loop.create_task(
+            _every(CHAIN_SECONDS, "ledger chaining", lambda: asyncio.to_thread(exchange.chain_ledger, wait=False))
+        ),
+        loop.create_task(
+            _every(PRESENCE_REFRESH_SECONDS, "presence refresh", lambda: asyncio.to_thread(exchange.keep_alive))
+        ),
+        loop.create_task(_every(MAINTENANCE_SECONDS, "maintenance", lambda: asyncio.to_thread(exchange.maintain))),
+    ]
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        tasks.append(loop.create_task(listen(signals, libpq)))
+
+    async def stop_upkeep() -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await mirror.close()
+        await snapshot.close()
+        await authz.close()
+        # The last exchanges staged before the stop reach the chain now rather than at the next start.
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(exchange.chain_ledger)
+        engine.dispose()
+
+    server.on_stop(stop_upkeep)
+    return Assembly(server, exchange, mirror)
+
+
+async def build(settings: Settings, database_url: str | None = None) -> MeshServer:
+    return (await assemble(settings, database_url)).server
+
+
+async def _every(seconds: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
+    """Runs `step` every `seconds` for good; a failure (the database restarting) is logged and retried."""
+    while True:
+        try:
+            await step()
+        except Exception:
+            log.warning("%s failed; retrying", what, exc_info=True)
+        await asyncio.sleep(seconds)

@@ -1,0 +1,117 @@
+"""What the gateway decides before it forwards a call: who is calling, whether they may, and within what limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
+import grpc
+from google.rpc import status_pb2
+
+from govmesh.runtime import errors
+from govmesh.services.gateway.identity import Caller, RevocationList
+from govmesh.services.gateway.limits import Allowance, Limiter
+from govmesh.services.gateway.policy import CallPolicy
+
+# When a stream will close is unknown; a second is a polite first retry.
+_STREAM_RETRY_SECONDS = 1.0
+
+Identify = Callable[[grpc.aio.ServicerContext], Caller]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """An admitted call: its caller and the allowance it was charged to."""
+
+    caller: Caller
+    allowance: Allowance
+
+
+class Gate:
+    """Admits a call or raises the domain error to answer it with, in this order:
+
+    1. identity — over TLS, a certificate naming a `spiffe://govmesh/<kind>/<code>` principal;
+    2. revocation — its serial is not on the hub's revocation list;
+    3. limits — a token for the call's rate, and a free stream slot for a streaming call;
+    4. the coarse policy check (`CallPolicy`).
+
+    Limits come before the policy so a flood is turned away by arithmetic alone. Everything here is
+    synchronous and in memory: it runs on every call.
+    """
+
+    def __init__(
+        self,
+        identify: Identify,
+        policy: CallPolicy,
+        limiter: Limiter,
+        revocations: RevocationList | None,
+    ):
+        self.identify = identify
+        self.policy = policy
+        self.limiter = limiter
+        self.revocations = revocations
+
+    def caller(self, context: grpc.aio.ServicerContext) -> Caller:
+        caller = self.identify(context)
+        if self.revocations is None:
+            return caller
+        certificate = caller.certificate
+        if certificate is None or caller.principal.is_anonymous:
+            raise errors.Unauthenticated(
+                "the client certificate names no govmesh identity (a spiffe://govmesh/<kind>/<code> URI SAN)",
+                reason="NO_IDENTITY",
+            )
+        if certificate.serial in self.revocations.serials:
+            raise errors.Unauthenticated(
+                f"certificate {certificate.serial_hex} of {caller.header} has been revoked",
+                reason="CERTIFICATE_REVOKED",
+                metadata={"serial_number": certificate.serial_hex, "principal": caller.header},
+            )
+        return caller
+
+    def admit(self, context: grpc.aio.ServicerContext, method: str, streaming: bool) -> Admission:
+        caller = self.caller(context)
+        allowance = self.limiter.allowance(caller.principal)
+        if streaming and allowance.streams_full():
+            allowance.refuse()
+            raise errors.ResourceExhausted(
+                f"{caller.header} already has {allowance.open_streams} streams open, its limit",
+                retry_after_seconds=_STREAM_RETRY_SECONDS,
+                reason="TOO_MANY_STREAMS",
+                metadata={"principal": caller.header, "limit": str(allowance.limits.max_concurrent_streams)},
+            )
+        wait = allowance.take_call(time.monotonic())
+        if wait:
+            raise errors.ResourceExhausted(
+                f"{caller.header} is over its rate of {allowance.limits.requests_per_second:g} calls a second",
+                retry_after_seconds=wait,
+                reason="RATE_LIMITED",
+                metadata={"principal": caller.header, "limit": f"{allowance.limits.requests_per_second:g}"},
+            )
+        refusal = self.policy.refusal(caller.principal, method)
+        if refusal is not None:
+            raise refusal
+        if streaming:
+            allowance.open_streams += 1
+        return Admission(caller, allowance)
+
+
+def message_too_large(admission: Admission, size: int, direction: str) -> errors.ResourceExhausted:
+    limit = admission.allowance.limits.max_message_bytes
+    admission.allowance.refuse()
+    return errors.ResourceExhausted(
+        f"the {direction} message of {size} bytes is over {admission.caller.header}'s limit of {limit} bytes",
+        retry_after_seconds=None,
+        reason="MESSAGE_TOO_LARGE",
+        metadata={"principal": admission.caller.header, "limit": str(limit), "size": str(size)},
+    )
+
+
+async def refuse(context: grpc.aio.ServicerContext, code: grpc.StatusCode, status: status_pb2.Status) -> NoReturn:
+    """Answers a refused call with the status its domain error maps to (`status_for`), rich details included."""
+    await context.abort(
+        code, status.message, trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),)
+    )
+    raise AssertionError("abort returned")  # context.abort always raises

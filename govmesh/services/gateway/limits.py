@@ -1,0 +1,223 @@
+"""Per-principal limits at the gateway: a token bucket for the call rate, open streams, message size, deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from govmesh.runtime.identity import Principal
+
+# `kind/*` in the overrides covers every principal of a kind that has no entry of its own.
+KIND_WILDCARD = "*"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one principal may do through the gateway; 0 for the rate or the streams means unlimited."""
+
+    requests_per_second: float = 200.0
+    burst: int = 400
+    max_concurrent_streams: int = 32
+    max_message_bytes: int = 4 * 1024 * 1024
+    default_deadline_seconds: float = 30.0
+    max_deadline_seconds: float = 300.0
+
+    def problems(self) -> list[str]:
+        found = []
+        for name in ("requests_per_second", "burst", "max_concurrent_streams"):
+            if getattr(self, name) < 0:
+                found.append(f"{name} must not be negative")
+        for name in ("max_message_bytes", "default_deadline_seconds", "max_deadline_seconds"):
+            if getattr(self, name) <= 0:
+                found.append(f"{name} must be positive")
+        if self.default_deadline_seconds > self.max_deadline_seconds:
+            found.append("default_deadline_seconds must not exceed max_deadline_seconds")
+        return found
+
+
+_FIELD_TYPES: dict[str, type] = {f.name: float if f.type == "float" else int for f in fields(Limits)}
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Default limits and per-principal overrides (`department/AIC`, or `department/*` for a whole kind)."""
+
+    default: Limits = field(default_factory=Limits)
+    overrides: Mapping[str, Limits] = field(default_factory=dict)
+
+    def for_principal(self, principal: Principal) -> Limits:
+        own = self.overrides.get(principal.header_value())
+        if own is not None:
+            return own
+        return self.overrides.get(f"{principal.kind}/{KIND_WILDCARD}", self.default)
+
+
+def _limits(values: Any, base: Limits, where: str) -> Limits:
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{where}: expected a mapping of limit names to numbers")
+    unknown = sorted(set(values) - set(_FIELD_TYPES))
+    if unknown:
+        raise ValueError(f"{where}: unknown limit(s) {', '.join(unknown)}; known: {', '.join(_FIELD_TYPES)}")
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}.{name}: expected a number, got {value!r}")
+        if _FIELD_TYPES[name] is int and value != int(value):
+            raise ValueError(f"{where}.{name}: expected a whole number, got {value!r}")
+        changes[name] = _FIELD_TYPES[name](value)
+    limits = replace(base, **changes)
+    problems = limits.problems()
+    if problems:
+        raise ValueError(f"{where}: {'; '.join(problems)}")
+    return limits
+
+
+def parse_limits(document: Any, *, max_message_bytes: int) -> LimitsConfig:
+    """Reads `{"default": {...}, "principals": {"department/AIC": {...}}}`; overrides inherit the default.
+
+    No principal may get messages larger than the server's own `max_message_bytes`, which gRPC
+    enforces before the gateway sees a message.
+    """
+    if document is None:
+        document = {}
+    if not isinstance(document, Mapping):
+        raise ValueError("limits: expected a mapping with `default` and `principals`")
+    unknown = sorted(set(document) - {"default", "principals"})
+    if unknown:
+        raise ValueError(f"limits: unknown key(s) {', '.join(unknown)}; expected `default` and `principals`")
+    ceiling = Limits(max_message_bytes=max_message_bytes)
+    default = _limits(document.get("default") or {}, ceiling, "default")
+    overrides: dict[str, Limits] = {}
+    for key, values in (document.get("principals") or {}).items():
+        kind, _, code = str(key).partition("/")
+        if code != KIND_WILDCARD and Principal.parse(str(key)).is_anonymous:
+            raise ValueError(f"principals: {key!r} is not kind/code (e.g. department/AIC) nor kind/*")
+        if code == KIND_WILDCARD and Principal.parse(f"{kind}/x").is_anonymous:
+            raise ValueError(f"principals: {key!r} names an unknown kind")
+        overrides[str(key)] = _limits(values or {}, default, f"principals.{key}")
+    for where, limits in [("default", default), *((f"principals.{k}", v) for k, v in overrides.items())]:
+        if limits.max_message_bytes > max_message_bytes:
+            raise ValueError(
+                f"{where}.max_message_bytes: {limits.max_message_bytes} exceeds the server's {max_message_bytes}"
+            )
+    return LimitsConfig(default, overrides)
+
+
+def load_limits(setting: str, *, max_message_bytes: int) -> LimitsConfig:
+    """The limits a setting names: empty for the defaults, inline JSON, or a .json, .yaml or .toml file."""
+    text = setting.strip()
+    if not text:
+        return parse_limits({}, max_message_bytes=max_message_bytes)
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"limits: the inline JSON does not parse: {error}") from error
+        return parse_limits(document, max_message_bytes=max_message_bytes)
+    path = Path(text)
+    content = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            document = tomllib.loads(content)
+        elif path.suffix in (".yaml", ".yml"):
+            document = yaml.safe_load(content)
+        else:
+            document = json.loads(content)
+    except (ValueError, yaml.YAMLError) as error:
+        raise ValueError(f"limits: {path} does not parse: {error}") from error
+    try:
+        return parse_limits(document, max_message_bytes=max_message_bytes)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
+
+
+class Allowance:
+    """One principal's standing against its limits: a token bucket, open streams and counters.
+
+    The gateway runs on one event loop, so the arithmetic needs no lock.
+    """
+
+    __slots__ = ("admitted", "limits", "open_streams", "rejected", "stamp", "tokens")
+
+    def __init__(self, limits: Limits, now: float):
+        self.limits = limits
+        self.tokens = float(max(limits.burst, 1))
+        self.stamp = now
+        self.open_streams = 0
+        self.admitted = 0
+        self.rejected = 0
+
+    def available_tokens(self, now: float) -> float:
+        rate = self.limits.requests_per_second
+        if rate <= 0:
+            return float(max(self.limits.burst, 1))
+        return min(float(max(self.limits.burst, 1)), self.tokens + (now - self.stamp) * rate)
+
+    def take_call(self, now: float) -> float:
+        """Spends a token for one call: 0.0 when admitted, else the seconds until a token is back."""
+        rate = self.limits.requests_per_second
+        if rate <= 0:
+            self.admitted += 1
+            return 0.0
+        tokens = self.available_tokens(now)
+        self.stamp = now
+        if tokens >= 1.0:
+            self.tokens = tokens - 1.0
+            self.admitted += 1
+            return 0.0
+        self.tokens = tokens
+        self.rejected += 1
+        return (1.0 - tokens) / rate
+
+    def streams_full(self) -> bool:
+        cap = self.limits.max_concurrent_streams
+        return cap > 0 and self.open_streams >= cap
+
+    def refuse(self) -> None:
+        self.rejected += 1
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A principal's current use of its limits, as GetLimits reports it."""
+
+    available_tokens: float
+    open_streams: int
+    admitted_calls: int
+    rejected_calls: int
+    since: dt.datetime
+
+
+class Limiter:
+    """Every principal's allowance, made on its first call from the configured limits."""
+
+    def __init__(self, config: LimitsConfig, clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.clock = clock
+        self.since = dt.datetime.now(dt.UTC)
+        self._allowances: dict[str, Allowance] = {}
+
+    def allowance(self, principal: Principal) -> Allowance:
+        key = principal.header_value()
+        found = self._allowances.get(key)
+        if found is None:
+            found = self._allowances[key] = Allowance(self.config.for_principal(principal), self.clock())
+        return found
+
+    def usage(self, principal: Principal) -> Usage:
+        allowance = self.allowance(principal)
+        return Usage(
+            available_tokens=allowance.available_tokens(self.clock()),
+            open_streams=allowance.open_streams,
+            admitted_calls=allowance.admitted,
+            rejected_calls=allowance.rejected,
+            since=self.since,
+        )

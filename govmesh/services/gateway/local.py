@@ -1,0 +1,88 @@
+"""The gateway's own methods, served behind the same gate, metrics and rich error statuses as forwarded calls."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from govmesh.runtime import errors
+from govmesh.runtime.identity import current_principal
+from govmesh.runtime.interceptors import status_for, wrap_handler
+from govmesh.services.gateway.admission import Gate, refuse
+from govmesh.services.gateway.identity import ANONYMOUS_CALLER, Caller
+from govmesh.services.gateway.metrics import CallMetrics
+
+log = logging.getLogger("govmesh.gateway")
+tracer = trace.get_tracer("govmesh.gateway")
+
+current_caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("current_caller", default=ANONYMOUS_CALLER)
+
+
+def current_trace_id() -> str:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""
+
+
+class _Guard:
+    """Admits a call to one of the gateway's own methods, traces it, counts it, and answers errors richly."""
+
+    def __init__(self, gate: Gate, metrics: CallMetrics):
+        self._gate = gate
+        self._metrics = metrics
+
+    @asynccontextmanager
+    async def __call__(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        principal = ""
+        code = "OK"
+        try:
+            caller = self._gate.admit(context, method, False).caller
+            principal = caller.header
+            parent = propagate.extract(dict(context.invocation_metadata() or ()))
+            caller_token = current_caller.set(caller)
+            principal_token = current_principal.set(caller.principal)
+            try:
+                with tracer.start_as_current_span(f"gateway {method}", context=parent, kind=SpanKind.SERVER):
+                    yield
+            finally:
+                current_principal.reset(principal_token)
+                current_caller.reset(caller_token)
+        except errors.DomainError as error:
+            principal = principal or self._gate.identify(context).header
+            status_code, status = status_for(error)
+            code = status_code.name
+            await refuse(context, status_code, status)
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            code = grpc.StatusCode.INTERNAL.name
+            log.exception("unexpected error in %s", method)
+            await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {current_trace_id()})")
+        finally:
+            self._metrics.record(method, principal, time.perf_counter() - started, code)
+
+
+def own_service(servicer: Any, service: ServiceDescriptor, gate: Gate, metrics: CallMetrics) -> grpc.GenericRpcHandler:
+    """A handler for every (unary) method of `service`, answered by the servicer's method of the same name."""
+    guard = _Guard(gate, metrics)
+    handlers = {}
+    for method in service.methods:
+        if method.client_streaming or method.server_streaming:
+            raise ValueError(f"{method.full_name}: the gateway's own methods are unary")
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        plain = grpc.unary_unary_rpc_method_handler(
+            getattr(servicer, method.name), request_class.FromString, response_class.SerializeToString
+        )
+        handlers[method.name] = wrap_handler(plain, f"/{service.full_name}/{method.name}", guard)
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)

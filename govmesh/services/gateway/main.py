@@ -1,0 +1,167 @@
+"""Builds and runs the gateway process: the one public port in front of every service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2
+
+from govmesh.contracts.authz.v1 import authz_pb2
+from govmesh.contracts.catalog.v1 import catalog_pb2
+from govmesh.contracts.exchange.v1 import exchange_pb2
+from govmesh.contracts.gateway.v1 import gateway_pb2
+from govmesh.kernel.policy.snapshot import PolicySnapshot, policy_channel, start_snapshot
+from govmesh.runtime import telemetry
+from govmesh.runtime.certs import CA_NAME, GATEWAY_NAME, CertificateAuthority
+from govmesh.runtime.config import Settings
+from govmesh.runtime.server import MeshServer
+from govmesh.services.gateway.admission import Gate
+from govmesh.services.gateway.authz_policy import GATEWAY_PRINCIPAL, SnapshotCallPolicy
+from govmesh.services.gateway.identity import CertificateIdentities, RevocationList, anonymous
+from govmesh.services.gateway.limits import Limiter, load_limits
+from govmesh.services.gateway.local import own_service
+from govmesh.services.gateway.metrics import CallMetrics
+from govmesh.services.gateway.policy import AdmitEveryVerifiedPrincipal, CallPolicy
+from govmesh.services.gateway.proxy import ForwardingHandler
+from govmesh.services.gateway.servicer import GatewayServicer
+from govmesh.services.gateway.upstreams import Upstream, Upstreams
+from govmesh.services.gateway.usecases import GatewayQueries
+
+log = logging.getLogger("govmesh.gateway")
+
+CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
+AUTHZ = authz_pb2.DESCRIPTOR.services_by_name["AuthzService"]
+EXCHANGE = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"]
+GATEWAY = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"]
+_PROBE_INTERVAL_SECONDS = 1.0
+
+
+def address(settings: Settings) -> str:
+    return f"{settings.gateway_host}:{settings.gateway_port}"
+
+
+def tls_credentials(authority: CertificateAuthority) -> grpc.ServerCredentials:
+    """Mutual TLS: the gateway's certificate, and client certificates required from the hub's CA.
+
+    gRPC asks for the configuration before every new connection's handshake, so a renewed gateway
+    certificate or CA file is used from the next connection on, without a restart.
+    """
+    files = [authority.path(GATEWAY_NAME, "pem"), authority.path(GATEWAY_NAME, "key"), authority.path(CA_NAME, "pem")]
+
+    def stamps() -> tuple[tuple[int, int], ...]:
+        return tuple((s.st_mtime_ns, s.st_ino) for s in map(os.stat, files))
+
+    def configuration() -> grpc.ServerCertificateConfiguration:
+        pair = authority.key_pair(GATEWAY_NAME)
+        return grpc.ssl_server_certificate_configuration([(pair.key, pair.cert)], root_certificates=authority.ca_pem())
+
+    loaded = [stamps()]
+
+    def fetch() -> grpc.ServerCertificateConfiguration | None:
+        try:
+            current = stamps()
+            if current == loaded[0]:
+                return None
+            fresh = configuration()
+        except Exception:  # a half-written file must not stop new connections: keep the last configuration
+            log.exception("could not reload the gateway's certificate; keeping the one in use")
+            return None
+        loaded[0] = current
+        log.info("gateway certificate or CA changed on disk; new connections use the new one")
+        return fresh
+
+    return grpc.dynamic_ssl_server_credentials(configuration(), fetch, require_client_authentication=True)
+
+
+async def build(
+    settings: Settings,
+    upstreams: Mapping[str, Sequence[str]] | None = None,
+    server_credentials: grpc.ServerCredentials | None = None,
+    policy: CallPolicy | None = None,
+) -> MeshServer:
+    """A gateway forwarding each public service to its replicas (TLS per settings unless credentials are given).
+
+    `policy` is the coarse check asked before every forwarded call. Without one, the gateway builds
+    it from an authz policy snapshot when authz is among the upstreams, and otherwise lets every
+    verified principal call (identity, revocation and limits are enforced either way).
+    """
+    authority = CertificateAuthority(settings.certs_dir)
+    if server_credentials is None and settings.gateway_tls:
+        server_credentials = tls_credentials(authority)
+    revocations: RevocationList | None = None
+    if server_credentials is not None:
+        revocations = RevocationList(authority)
+        revocations.reload_if_changed()
+    limiter = Limiter(load_limits(settings.gateway_limits, max_message_bytes=settings.max_message_bytes))
+    targets = dict(
+        upstreams
+        or {
+            "catalog": settings.catalog_upstreams(),
+            "authz": settings.authz_upstreams(),
+            "exchange": settings.exchange_upstreams(),
+        }
+    )
+    snapshot: PolicySnapshot | None = None
+    authz_link: grpc.aio.Channel | None = None
+    if policy is None and "authz" in targets:
+        # Where authz runs, the coarse check comes from its policy; the gateway opens only once
+        # it holds a copy, so no call is ever let through on a missing policy.
+        authz_link = policy_channel(targets["authz"], settings.max_message_bytes)
+        snapshot = await start_snapshot(authz_link, GATEWAY_PRINCIPAL)
+        policy = SnapshotCallPolicy(snapshot)
+    gate = Gate(
+        CertificateIdentities() if server_credentials is not None else anonymous,
+        policy or AdmitEveryVerifiedPrincipal(),
+        limiter,
+        revocations,
+    )
+    metrics = CallMetrics()
+    forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
+    services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE}
+    pool = Upstreams()
+    for key, descriptor in services.items():
+        if key in targets:
+            forwarding.add_service(descriptor, pool.add(descriptor.full_name, targets[key], settings.max_message_bytes))
+    server = MeshServer(
+        "gateway",
+        [*pool.by_service, GATEWAY.full_name],
+        max_message_bytes=settings.max_message_bytes,
+        interceptors=[],
+        credentials=server_credentials,
+    )
+    servicer = GatewayServicer(GatewayQueries(gate.policy, limiter, pool))
+    server.grpc_server.add_generic_rpc_handlers((forwarding, own_service(servicer, GATEWAY, gate, metrics)))
+
+    async def mirror_health(upstream: Upstream) -> None:
+        """The gateway reports a public service SERVING only while one of its replicas is."""
+        serving = (
+            health_pb2.HealthCheckResponse.SERVING if upstream.serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        await server.health.set(upstream.service, serving)
+
+    background: list[Coroutine[Any, Any, None]] = [pool.follow(_PROBE_INTERVAL_SECONDS, mirror_health)]
+    if revocations is not None:
+        background.append(revocations.follow(settings.gateway_revocation_check_seconds))
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(work) for work in background]
+
+    async def close() -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await pool.close()
+        if snapshot is not None:
+            await snapshot.close()
+        if authz_link is not None:
+            await authz_link.close()
+
+    server.on_stop(close)
+    return server
