@@ -90,17 +90,23 @@ def up(
     for column in ("service", "address", "pid", "log"):
         table.add_column(column)
     try:
-        for service, module_name in SERVICES.items():
-            module = importlib.import_module(module_name)
-            address = module.address(config)
+        addresses = {service: importlib.import_module(name).address(config) for service, name in SERVICES.items()}
+        _refuse_taken_ports(addresses)
+        for service, address in addresses.items():
             process = runner.start(service, address)
             console.print(f"starting {service} on {address} …")
             healthy = supervisor.wait_healthy(
-                address, timeout=120, credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None
+                address,
+                timeout=120,
+                credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None,
+                process=process,
             )
             log_path = config.data_dir / "logs" / f"{service}.log"
             if not healthy:
-                console.print(f"[red]{service} did not become healthy; the end of {log_path}:[/red]")
+                why = (
+                    f"exited with code {process.returncode}" if process.poll() is not None else "did not become healthy"
+                )
+                console.print(f"[red]{service} {why}; the end of {log_path}:[/red]")
                 console.print(supervisor.tail(log_path))
                 raise typer.Exit(1)
             table.add_row(service, address, str(process.pid), str(log_path))
@@ -126,6 +132,19 @@ def up(
         console.print("stopping …")
         runner.stop_all(config.shutdown_grace_seconds)
         console.print("stopped.")
+
+
+def _refuse_taken_ports(addresses: dict[str, str]) -> None:
+    """Fails at once, naming the port and the OS's reason, rather than waiting on a process that cannot listen."""
+    for service, address in addresses.items():
+        problem = supervisor.port_problem(address)
+        if problem:
+            variable = f"GOVMESH_{service.upper()}_PORT"
+            console.print(
+                f"[red]cannot start {service}: {address} — {problem}.[/red] "
+                f"Stop whatever holds it (another `govmesh up`?) or choose another port with {variable}."
+            )
+            raise typer.Exit(1)
 
 
 @app.command("config")
@@ -233,7 +252,8 @@ def trace_tree(
 ) -> None:
     """Print one trace's spans as a tree, with each span's service and duration."""
     config = settings()
-    paths = span_file or [Path(config.trace_file) if config.trace_file else config.data_dir / "spans.jsonl"]
+    current = Path(config.trace_file) if config.trace_file else config.data_dir / "spans.jsonl"
+    paths = span_file or [telemetry.rotated_path(current), current]
     spans = spans_file.read_trace(paths, trace_id)
     if not spans:
         console.print(f"no spans of trace {trace_id} in {', '.join(str(p) for p in paths)}")

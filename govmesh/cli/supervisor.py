@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,13 +35,35 @@ def ensure_development_certificates(settings: Settings, department_codes: list[s
     return authority.directory
 
 
-def wait_healthy(address: str, *, timeout: float, credentials_dir: Path | None = None) -> bool:
-    """Polls grpc.health.v1 until the process reports SERVING or the time runs out.
+def port_problem(address: str) -> str | None:
+    """Why a process could not listen on `host:port` right now (the OS's own words), or None if it could."""
+    host, _, port = address.rpartition(":")
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The servers set SO_REUSEADDR too, so a port in TIME_WAIT is not reported as taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), int(port)))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
+def wait_healthy(
+    address: str,
+    *,
+    timeout: float,
+    credentials_dir: Path | None = None,
+    process: subprocess.Popen[bytes] | None = None,
+) -> bool:
+    """Polls grpc.health.v1 until the process reports SERVING, exits, or the time runs out.
 
     With `credentials_dir`, the check goes over mutual TLS as the hub administrator.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
         try:
             if credentials_dir is None:
                 channel = grpc.insecure_channel(address)

@@ -44,8 +44,15 @@ class InvalidArgument(DomainError):
     reason = "INVALID_ARGUMENT"
 
     def __init__(self, message: str, violations: list[FieldViolation] | None = None, **kw: object):
+        violations = list(violations or [])
+        # The status message is all many clients print, so it names the first problem itself;
+        # the BadRequest details still list every one.
+        if violations and violations[0].field not in message:
+            first = violations[0]
+            more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+            message = f"{message}: {first.field}: {first.description}{more}"
         super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.violations = list(violations or [])
+        self.violations = violations
 
 
 class NotFound(DomainError):

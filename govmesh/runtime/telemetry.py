@@ -16,7 +16,18 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
+
+# A span file is rotated once it passes this size: the current file and one older one are kept.
+SPAN_FILE_MAX_BYTES = 64 * 1024 * 1024
 
 _configured = False
 # Whether configure() found somewhere to send spans; None in a process that never called it (tests
@@ -32,10 +43,20 @@ def spans_exported() -> bool:
 class JsonLinesSpanExporter(SpanExporter):
     """Appends finished spans to a file, one JSON object a line, for `govmesh trace` to read."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_bytes: int = SPAN_FILE_MAX_BYTES):
         self._path = path
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _rotate_if_full(self) -> None:
+        # Every process of the mesh appends to one file; whichever finds it full moves it aside.
+        # os.replace is atomic, so a writer still holding the old file only adds its last lines there.
+        try:
+            if self._path.stat().st_size >= self._max_bytes:
+                os.replace(self._path, rotated_path(self._path))
+        except FileNotFoundError:
+            pass
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         lines = []
@@ -59,12 +80,47 @@ class JsonLinesSpanExporter(SpanExporter):
                     ensure_ascii=False,
                 )
             )
-        with self._lock, self._path.open("a", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
+        with self._lock:
+            self._rotate_if_full()
+            with self._path.open("a", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n")
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         return None
+
+
+def rotated_path(path: Path) -> Path:
+    """Where a full span file goes: `spans.jsonl` → `spans.jsonl.1`."""
+    return path.with_name(path.name + ".1")
+
+
+class SkipHealthChecks(Sampler):
+    """Records no span for grpc.health.v1 probes: load balancers and `up` ask many times a second,
+    and their spans would drown the calls people trace."""
+
+    def __init__(self, delegate: Sampler):
+        self._delegate = delegate
+
+    def should_sample(
+        self,
+        parent_context: Any,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        if "grpc.health.v1.Health/" in name:
+            return ALWAYS_OFF.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        return self._delegate.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"SkipHealthChecks({self._delegate.get_description()})"
+
+
+RECORD_ALL = SkipHealthChecks(ParentBased(TraceIdRatioBased(1.0)))
 
 
 def _plain(value: Any) -> Any:
@@ -123,7 +179,7 @@ def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", lo
     resource = Resource.create({"service.name": f"govmesh-{service}", "service.namespace": "govmesh"})
     # With nowhere to send spans, none is recorded (ALWAYS_OFF), yet each still carries its trace id
     # to logs and to the next hop: context propagation costs little, recording costs a lot.
-    provider = TracerProvider(resource=resource, sampler=None if _exporting else ALWAYS_OFF)
+    provider = TracerProvider(resource=resource, sampler=RECORD_ALL if _exporting else ALWAYS_OFF)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 

@@ -91,3 +91,20 @@ def test_up_starts_the_mesh_prints_its_endpoints_and_stops_cleanly(tmp_path: Pat
 
     _again_output, again = _run_once(data_dir, database_url)
     assert again.revision == stats.revision  # the catalog was found, not loaded twice
+
+
+def test_up_with_its_port_taken_fails_at_once_naming_the_port_and_the_reason(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        process = _start_up(tmp_path / "mesh", f"sqlite:///{tmp_path / 'mesh.db'}", port)
+        try:
+            output, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1
+    assert f"127.0.0.1:{port}" in output and "Address already in use" in output
+    assert "GOVMESH_GATEWAY_PORT" in output
+    assert "starting" not in output  # refused before any process started

@@ -149,3 +149,15 @@ def test_a_status_survives_serialisation_into_the_trailer() -> None:
     info = detail(again, error_details_pb2.ErrorInfo)
     assert info is not None
     assert info.reason == "GRANT_NOT_FOUND"
+
+
+def test_the_status_message_of_invalid_argument_names_the_first_violation() -> None:
+    error = errors.InvalidArgument(
+        "the request has invalid fields",
+        [
+            errors.FieldViolation("records[0].event_time", "is out of range"),
+            errors.FieldViolation("records[1].subject", "is required"),
+        ],
+    )
+    _code, status = status_for(error)
+    assert status.message == "the request has invalid fields: records[0].event_time: is out of range (and 1 more)"

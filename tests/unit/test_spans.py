@@ -50,3 +50,36 @@ def test_spans_from_several_files_form_one_tree_ordered_by_start(tmp_path: Path)
     text = console.export_text()
     assert f"trace {TRACE} — 3 spans" in text
     assert "first fail govmesh-gateway 1.50 ms (+1.00 ms) ERROR" in text
+
+
+def test_health_checks_are_not_recorded_while_other_calls_are() -> None:
+    from opentelemetry.sdk.trace.sampling import Decision
+
+    from govmesh.runtime.telemetry import RECORD_ALL
+
+    health = RECORD_ALL.should_sample(None, 1, "/grpc.health.v1.Health/Check")
+    gateway_health = RECORD_ALL.should_sample(None, 2, "gateway /grpc.health.v1.Health/Watch")
+    call = RECORD_ALL.should_sample(None, 3, "/catalog.v1.CatalogService/GetItem")
+    assert health.decision == gateway_health.decision == Decision.DROP
+    assert call.decision == Decision.RECORD_AND_SAMPLE
+
+
+def test_a_full_span_file_is_moved_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from govmesh.runtime.telemetry import JsonLinesSpanExporter, rotated_path
+
+    path = tmp_path / "spans.jsonl"
+    provider = TracerProvider(resource=Resource.create({"service.name": "govmesh-test"}))
+    provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path, max_bytes=2_000)))
+    tracer = provider.get_tracer("test")
+    for n in range(40):
+        with tracer.start_as_current_span(f"call {n}"):
+            pass
+    assert rotated_path(path).exists()
+    assert path.stat().st_size < 2_000 + 1_000  # one span past the cap at most
+    names = [json.loads(line)["name"] for f in (rotated_path(path), path) for line in f.read_text().splitlines()]
+    assert names[-1] == "call 39"
+    provider.shutdown()

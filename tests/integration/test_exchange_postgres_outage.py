@@ -1,19 +1,23 @@
 """PostgreSQL stops and starts in the middle of a run: the services reconnect by themselves and nothing is lost.
 
-The file name sorts last among the integration tests, so the outage runs after every other test that
-uses this machine's PostgreSQL; the test keeps the outage to a few seconds and always starts the
-server again, whatever happens.
+The outage happens on a PostgreSQL cluster of the test's own (`pg_createcluster` on a free port,
+trust authentication on loopback, dropped afterwards), so the machine's own server and every other
+test using it are never disturbed, and the test runs beside them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import psycopg
 import pytest
 
 from govmesh.contracts.catalog.v1 import catalog_pb2 as cpb
@@ -22,7 +26,6 @@ from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
 from govmesh.runtime.certs import CertificateAuthority
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal
-from tests.integration.conftest import _postgres_database
 from tests.integration.exchange_support import enterprise, subscribe
 from tests.integration.mesh import Mesh, start_mesh
 
@@ -33,46 +36,74 @@ BATCH = 200
 OUTAGE_SECONDS = 1.0
 
 
-def _cluster(action: str, *, check: bool = True) -> None:
-    """`pg_ctlcluster` on this machine's one cluster (loopback only, trust authentication)."""
+@dataclass(frozen=True)
+class PrivateCluster:
+    """A PostgreSQL cluster this test alone uses, managed with Debian's postgresql-common tools."""
+
+    version: str
+    name: str
+    port: int
+
+    def control(self, action: str, *, check: bool = True) -> None:
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.name, action],
+            check=check,
+            capture_output=True,
+        )
+
+    def ready(self) -> bool:
+        probe = ["pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-q"]
+        return subprocess.run(probe, check=False).returncode == 0
+
+    def start_and_wait(self) -> None:
+        if not self.ready():
+            self.control("start", check=False)
+        deadline = time.monotonic() + 60
+        while not self.ready():
+            assert time.monotonic() < deadline, "PostgreSQL did not come back"
+            time.sleep(0.2)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    if shutil.which("pg_createcluster") is None or not Path("/etc/postgresql").is_dir():
+        pytest.skip("needs PostgreSQL's server packages (pg_createcluster) to make a cluster of its own")
     version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    cluster = PrivateCluster(version, f"outage_{uuid.uuid4().hex[:8]}", _free_port())
     subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action], check=check, capture_output=True
+        ["pg_createcluster", version, cluster.name, "-p", str(cluster.port), "--", "--auth=trust"],
+        check=True,
+        capture_output=True,
     )
-
-
-def _ready() -> bool:
-    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"], check=False).returncode == 0
-
-
-def _start_and_wait() -> None:
-    if not _ready():
-        _cluster("start", check=False)
-    deadline = time.monotonic() + 60
-    while not _ready():
-        assert time.monotonic() < deadline, "PostgreSQL did not come back"
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def postgresql_url() -> Iterator[str]:
-    """A database of its own on this machine's PostgreSQL; the server is running again afterwards."""
     try:
-        yield from _postgres_database()
+        cluster.start_and_wait()
+        yield cluster
     finally:
-        _start_and_wait()
+        subprocess.run(["pg_dropcluster", "--stop", version, cluster.name], check=False, capture_output=True)
 
 
 @pytest.fixture
-async def outage_mesh(mesh_settings: Settings, postgresql_url: str) -> AsyncIterator[Mesh]:
+async def outage_mesh(mesh_settings: Settings, private_cluster: PrivateCluster) -> AsyncIterator[Mesh]:
     authority = CertificateAuthority(mesh_settings.certs_dir)
     for code in ("QTS", "NTAX"):
         authority.issue_client(Principal("department", code))
-    running = await start_mesh(mesh_settings, postgresql_url, with_exchange=True)
+    admin = f"postgresql://postgres@127.0.0.1:{private_cluster.port}/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as connection:
+        connection.execute('CREATE DATABASE "govmesh"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{private_cluster.port}/govmesh"
+    running = await start_mesh(mesh_settings, url, with_exchange=True)
     try:
         yield running
     finally:
-        _start_and_wait()
+        private_cluster.start_and_wait()
         await running.stop()
 
 
@@ -114,7 +145,7 @@ async def _consume(stub: exchange_pb2_grpc.ExchangeServiceStub, name: str, seen:
 
 
 async def test_postgresql_stopping_and_starting_mid_run_loses_nothing_and_the_services_reconnect(
-    outage_mesh: Mesh,
+    outage_mesh: Mesh, private_cluster: PrivateCluster
 ) -> None:
     subscribers = {code: outage_mesh.exchange_stub(f"department/{code}") for code in ("QTS", "NTAX")}
     for code, stub in subscribers.items():
@@ -139,11 +170,11 @@ async def test_postgresql_stopping_and_starting_mid_run_loses_nothing_and_the_se
     async with asyncio.timeout(60):
         while published < RECORDS // 3:
             await asyncio.sleep(0.05)
-    await asyncio.to_thread(_cluster, "stop")
+    await asyncio.to_thread(private_cluster.control, "stop")
     try:
         await asyncio.sleep(OUTAGE_SECONDS)
     finally:
-        await asyncio.to_thread(_start_and_wait)
+        await asyncio.to_thread(private_cluster.start_and_wait)
 
     async with asyncio.timeout(120):
         await publishing
