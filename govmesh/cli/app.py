@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import importlib
-import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
-from govmesh.cli import supervisor
-from govmesh.runtime import spans as spans_file
-from govmesh.runtime import telemetry
-from govmesh.runtime.certs import CertificateAuthority, serial_hex
-from govmesh.runtime.config import Settings, settings
-from govmesh.runtime.identity import Principal
+from govmesh.cli.common import AsJson, console, fitting_table, print_json
+from govmesh.cli.lazy import LazyCommand, LazyGroup, register_lazy
 
-app = typer.Typer(help="govmesh: the data hub of a city's e-government data center.", no_args_is_help=True)
-certs_app = typer.Typer(help="The hub's certificate authority and the identities it issues.", no_args_is_help=True)
-app.add_typer(certs_app, name="certs")
-console = Console()
+if TYPE_CHECKING:
+    from govmesh.runtime.config import Settings
+
+# Everything heavy (grpc, SQLAlchemy, the services) is imported inside the command that needs it,
+# and the subcommand groups load only when they run: `govmesh --help` stays well under a second.
+app = typer.Typer(
+    cls=LazyGroup, help="govmesh: the data hub of a city's e-government data center.", no_args_is_help=True
+)
 
 # Each service package exposes `build(settings) -> MeshServer` and `address(settings) -> str` in
 # its `main` module; the order is the start order under `govmesh up`.
@@ -37,21 +32,24 @@ SERVICES = {
 }
 
 
-def _register_service_commands() -> None:
-    from govmesh.cli.authz import audit, grants_app
-    from govmesh.cli.catalog import app as catalog_app
-    from govmesh.cli.exchange import app as ledger_app
-
-    app.add_typer(catalog_app, name="catalog")
-    app.add_typer(ledger_app, name="ledger")
-    app.add_typer(grants_app, name="grants")
-    # One command with filters rather than a group: `govmesh audit --reason not_provider --format csv`.
-    app.command("audit")(audit)
+register_lazy(
+    {
+        "certs": LazyCommand("govmesh.cli.certs:certs_app", "The hub's certificate authority and its identities."),
+        "catalog": LazyCommand("govmesh.cli.catalog:app", "The metadata catalog: departments, subjects, data items."),
+        "grants": LazyCommand("govmesh.cli.authz:grants_app", "Grants: apply, approve, reject, revoke, list, show."),
+        # One command with filters rather than a group: `govmesh audit --reason not_provider --format csv`.
+        "audit": LazyCommand("govmesh.cli.authz:audit", "The audit log of grant changes and denials."),
+        "ledger": LazyCommand("govmesh.cli.exchange:app", "The exchange ledger: verify its chain, count exchanges."),
+    }
+)
 
 
 @app.command()
 def serve(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]) -> None:
     """Run one service in this process until SIGTERM or Ctrl-C."""
+    from govmesh.runtime import telemetry
+    from govmesh.runtime.config import settings
+
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
     config = settings()
@@ -76,6 +74,9 @@ def up(
     ] = None,
 ) -> None:
     """Start the whole mesh on loopback: each service in its own process, the gateway in front."""
+    from govmesh.cli import supervisor
+    from govmesh.runtime.config import settings
+
     config = settings()
     if data_dir is not None:
         config = config.model_copy(update={"data_dir": data_dir})
@@ -86,9 +87,7 @@ def up(
     certs_dir = supervisor.ensure_development_certificates(config, [d.code for d in departments])
     env = supervisor.child_environment(config, config.data_dir / "spans.jsonl")
     runner = supervisor.Supervisor(config, env)
-    table = Table(title="govmesh is up", show_lines=False)
-    for column in ("service", "address", "pid", "log"):
-        table.add_column(column)
+    table = fitting_table("govmesh is up", "service", "address", "pid", "log")
     try:
         addresses = {service: importlib.import_module(name).address(config) for service, name in SERVICES.items()}
         _refuse_taken_ports(addresses)
@@ -136,6 +135,8 @@ def up(
 
 def _refuse_taken_ports(addresses: dict[str, str]) -> None:
     """Fails at once, naming the port and the OS's reason, rather than waiting on a process that cannot listen."""
+    from govmesh.cli import supervisor
+
     for service, address in addresses.items():
         problem = supervisor.port_problem(address)
         if problem:
@@ -148,98 +149,30 @@ def _refuse_taken_ports(addresses: dict[str, str]) -> None:
 
 
 @app.command("config")
-def show_config() -> None:
+def show_config(as_json: AsJson = False) -> None:
     """Print every setting: its variable, the value in force, its default and what it means."""
+    from sqlalchemy.engine import make_url
+
+    from govmesh.runtime.config import Settings, settings
+
     current = settings()
-    table = Table(title="govmesh settings (GOVMESH_* variables, or the file named by GOVMESH_CONFIG_FILE)")
-    for column in ("variable", "value", "default", "meaning"):
-        table.add_column(column)
+    rows = []
     for name, field in Settings.model_fields.items():
         value = str(getattr(current, name))
         if name == "database_url" and value:
             value = make_url(value).render_as_string(hide_password=True)  # never print a password
-        table.add_row(f"GOVMESH_{name.upper()}", value, str(field.default), field.description or "")
-    console.print(table)
-
-
-@certs_app.command("init")
-def certs_init() -> None:
-    """Create the hub's certificate authority and the gateway's server certificate (kept if present)."""
-    config = settings()
-    authority = CertificateAuthority(config.certs_dir)
-    authority.init()
-    if not authority.has("gateway"):
-        authority.issue_server()
-    console.print(f"CA and gateway certificate in {authority.directory}")
-
-
-@certs_app.command("issue")
-def certs_issue(
-    identity: Annotated[str, typer.Argument(help="kind/code, e.g. department/AIC, maintainer/ops, auditor/audit")],
-    days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
-) -> None:
-    """Issue a client certificate whose identity is spiffe://govmesh/<kind>/<code>."""
-    principal = Principal.parse(identity)
-    if principal.is_anonymous:
-        raise typer.BadParameter("identity must be kind/code with kind one of department, maintainer, admin, auditor")
-    authority = CertificateAuthority(settings().certs_dir)
-    if not authority.exists:
-        raise typer.BadParameter("no CA yet: run `govmesh certs init` first")
-    name = authority.issue_client(principal, days=days)
-    console.print(f"{authority.path(name, 'pem')} and {authority.path(name, 'key')}: {principal.spiffe_id()}")
-
-
-def _authority() -> CertificateAuthority:
-    authority = CertificateAuthority(settings().certs_dir)
-    if not authority.exists:
-        raise typer.BadParameter(f"no CA in {authority.directory}: run `govmesh certs init` first")
-    return authority
-
-
-@certs_app.command("revoke")
-def certs_revoke(
-    certificate: Annotated[
-        str, typer.Argument(help="kind/code (department/AIC), a file name (department-AIC) or a hex serial number")
-    ],
-) -> None:
-    """Revoke a certificate: its serial goes on the CA-signed crl.pem, which the gateway rereads within seconds."""
-    authority = _authority()
-    try:
-        serial = authority.revoke(certificate)
-    except (LookupError, ValueError) as error:
-        raise typer.BadParameter(str(error)) from None
-    console.print(f"revoked serial {serial_hex(serial)} ({certificate}); revocation list: {authority.crl_path}")
-
-
-@certs_app.command("list")
-def certs_list(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per certificate, for scripts.")] = False,
-) -> None:
-    """Every certificate the CA directory holds: identity, serial, validity and whether it is revoked."""
-    authority = _authority()
-    now = dt.datetime.now(dt.UTC)
+        rows.append((f"GOVMESH_{name.upper()}", value, str(field.default), field.description or ""))
     if as_json:
-        for issued in authority.issued():
-            record = {
-                "name": issued.name,
-                "spiffe_id": issued.spiffe_id,
-                "serial_number": issued.serial_hex,
-                "not_before": issued.not_before.isoformat(),
-                "not_after": issued.not_after.isoformat(),
-                "status": issued.status(now),
-            }
-            print(json.dumps(record))
+        print_json({variable: {"value": v, "default": d, "meaning": m} for variable, v, d, m in rows})
         return
-    table = Table(title=f"certificates in {authority.directory}")
-    for column in ("name", "identity", "serial", "not after", "status"):
-        table.add_column(column, overflow="fold")
-    for issued in authority.issued():
-        status = issued.status(now)
-        shown = status if status == "valid" else f"[red]{status}[/red]"
-        table.add_row(
-            issued.name, issued.spiffe_id, issued.serial_hex, issued.not_after.strftime("%Y-%m-%d %H:%M"), shown
-        )
-    console.print(table)
+    shown = fitting_table(
+        "govmesh settings (GOVMESH_* variables, or the file named by GOVMESH_CONFIG_FILE)", "variable"
+    )
+    for column in ("value", "default", "meaning"):
+        shown.add_column(column, overflow="fold")
+    for row in rows:
+        shown.add_row(*row)
+    console.print(shown)
 
 
 @app.command("trace")
@@ -251,6 +184,10 @@ def trace_tree(
     ] = None,
 ) -> None:
     """Print one trace's spans as a tree, with each span's service and duration."""
+    from govmesh.runtime import spans as spans_file
+    from govmesh.runtime import telemetry
+    from govmesh.runtime.config import settings
+
     config = settings()
     current = Path(config.trace_file) if config.trace_file else config.data_dir / "spans.jsonl"
     paths = span_file or [telemetry.rotated_path(current), current]
@@ -260,8 +197,6 @@ def trace_tree(
         raise typer.Exit(1)
     console.print(spans_file.render_tree(trace_id.strip().lower(), spans_file.build_tree(spans)))
 
-
-_register_service_commands()
 
 if __name__ == "__main__":
     sys.exit(app())

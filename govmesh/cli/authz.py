@@ -7,77 +7,39 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
-import grpc
 import typer
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from govmesh.client import connect_blocking
+from govmesh.cli.common import (
+    AsJson,
+    Identity,
+    Insecure,
+    Target,
+    console,
+    fitting_table,
+    gateway_stub,
+    label,
+    print_json,
+)
 from govmesh.contracts.authz.v1 import authz_pb2 as pb
 from govmesh.contracts.authz.v1 import authz_pb2_grpc
-from govmesh.runtime.config import settings
 
 grants_app = typer.Typer(help="Grants: apply, approve, reject, revoke, list and show.", no_args_is_help=True)
-console = Console(soft_wrap=True)
 
-Target = Annotated[str, typer.Option("--target", help="Gateway address (default: the configured gateway).")]
-Identity = Annotated[str, typer.Option("--as", help="Whose certificate to call with, kind/code.")]
-Insecure = Annotated[
-    bool, typer.Option("--insecure", help="Plaintext, for a gateway run with GOVMESH_GATEWAY_TLS=false.")
-]
 GrantName = Annotated[str, typer.Argument(help="The grant: its number (12) or name (grants/12).")]
 
 _RELATIVE = re.compile(r"\+?([0-9]+)([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
-@contextmanager
-def _stub(target: str, identity: str, insecure: bool) -> Iterator[authz_pb2_grpc.AuthzServiceStub]:
-    config = settings()
-    address = target or f"{config.gateway_host}:{config.gateway_port}"
-    channel = connect_blocking(address, identity=identity, certs_dir=config.certs_dir, insecure=insecure)
-    try:
-        yield authz_pb2_grpc.AuthzServiceStub(channel)
-    except grpc.RpcError as error:
-        console.print(f"[red]{error.code().name}[/red]: {escape(error.details() or '')}")
-        for line in _detail_lines(error):
-            console.print(f"  {escape(line)}")
-        raise typer.Exit(1) from None
-    finally:
-        channel.close()
-
-
-def _detail_lines(error: grpc.RpcError) -> list[str]:
-    status = rpc_status.from_call(error)
-    lines: list[str] = []
-    for detail in status.details if status else []:
-        bad, pre, info = (
-            error_details_pb2.BadRequest(),
-            error_details_pb2.PreconditionFailure(),
-            error_details_pb2.ErrorInfo(),
-        )
-        if detail.Unpack(bad):
-            lines += [f"{v.field}: {v.description}" for v in bad.field_violations]
-        elif detail.Unpack(pre):
-            lines += [f"{v.type} {v.subject}: {v.description}" for v in pre.violations]
-        elif detail.Unpack(info) and info.reason != error.code().name:
-            lines.append(f"reason: {info.reason}")
-    return lines
-
-
-def label(enum_type: Any, number: int) -> str:
-    """`GRANT_STATE_APPROVED` → `approved`; the unspecified value → an empty string."""
-    prefix = enum_type.keys()[0].removesuffix("UNSPECIFIED")
-    return "" if number == 0 else enum_type.Name(number).removeprefix(prefix).lower()
+def _stub(target: str, identity: str, insecure: bool) -> AbstractContextManager[authz_pb2_grpc.AuthzServiceStub]:
+    return gateway_stub(authz_pb2_grpc.AuthzServiceStub, target, identity, insecure)
 
 
 def _enum_value(enum_type: Any, text: str, option: str) -> int:
@@ -296,9 +258,9 @@ def list_grants(
         for grant in reply.grants:
             typer.echo(json.dumps(_grant_record(grant), ensure_ascii=False))
         return
-    table = Table(title=f"{reply.total_size} grant(s)")
-    for column in ("grant", "state", "subject", "provider", "consumers", "items", "valid until"):
-        table.add_column(column)
+    table = fitting_table(
+        f"{reply.total_size} grant(s)", "grant", "state", "subject", "provider", "consumers", "items", "valid until"
+    )
     for grant in reply.grants:
         consumers = ", ".join([*grant.consumer_departments, *(f"group {g}" for g in grant.consumer_groups)])
         table.add_row(
@@ -340,6 +302,7 @@ def _grant_record(grant: pb.Grant) -> dict[str, Any]:
 @grants_app.command("show")
 def show(
     name: GrantName,
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "admin/hub",
     insecure: Insecure = False,
@@ -347,10 +310,22 @@ def show(
     """Show a grant and its history."""
     with _stub(target, identity, insecure) as stub:
         reply = stub.GetGrant(pb.GetGrantRequest(name=grant_name(name)))
+    if as_json:
+        history = [
+            {
+                "time": _shown(entry.create_time),
+                "event": label(pb.GrantEvent, entry.event),
+                "state": label(pb.GrantState, entry.state),
+                "principal": entry.principal,
+                "reason": entry.reason,
+                "revision": entry.revision,
+            }
+            for entry in reply.history
+        ]
+        print_json({**_grant_record(reply.grant), "history": history})
+        return
     _print_grant(reply.grant)
-    table = Table(title="history")
-    for column in ("when (UTC)", "event", "state", "by", "reason", "revision"):
-        table.add_column(column)
+    table = fitting_table("history", "when (UTC)", "event", "state", "by", "reason", "revision")
     for entry in reply.history:
         table.add_row(
             _shown(entry.create_time),
@@ -496,9 +471,18 @@ def write_audit(entries: list[pb.AuditEntry], output_format: str, out: TextIO) -
 
 
 def _print_audit(entries: list[pb.AuditEntry], next_token: str) -> None:
-    table = Table(title=f"{len(entries)} audit entries")
-    for column in ("seq", "time (UTC)", "principal", "action", "object", "decision", "reason", "rev", "message"):
-        table.add_column(column, overflow="fold")
+    table = fitting_table(
+        f"{len(entries)} audit entries",
+        "seq",
+        "time (UTC)",
+        "principal",
+        "action",
+        "object",
+        "decision",
+        "reason",
+        "rev",
+        "message",
+    )
     for entry in entries:
         record = audit_record(entry)
         shown = "[red]deny[/red]" if record["decision"] == "deny" else record["decision"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,66 +14,41 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.progress import Progress
 
-from govmesh.client import connect_blocking
+from govmesh.cli.common import (
+    AsJson,
+    Identity,
+    Insecure,
+    Target,
+    console,
+    fitting_table,
+    gateway_stub,
+    label,
+    print_json,
+)
 from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog import convert as model_convert
 from govmesh.kernel.catalog.model import Subject
-from govmesh.runtime.config import settings
+from govmesh.services.catalog.domain.compatibility import diff_subjects
 from govmesh.services.catalog.files import FileError, read_catalog_dir, subject_line, write_catalog_dir
 from govmesh.services.catalog.usecases import SUBJECT_FIELDS
 
 app = typer.Typer(help="The metadata catalog: departments, subjects, data items.", no_args_is_help=True)
-# Soft wrap keeps `file:line: message` lines whole, so editors and scripts can read them.
-console = Console(soft_wrap=True)
-
-Target = Annotated[str, typer.Option("--target", help="Gateway address (default: the configured gateway).")]
-Identity = Annotated[str, typer.Option("--as", help="Whose certificate to call with, kind/code.")]
-Insecure = Annotated[
-    bool, typer.Option("--insecure", help="Plaintext, for a gateway run with GOVMESH_GATEWAY_TLS=false.")
-]
 
 
-@contextmanager
-def _stub(target: str, identity: str, insecure: bool) -> Iterator[catalog_pb2_grpc.CatalogServiceStub]:
-    config = settings()
-    address = target or f"{config.gateway_host}:{config.gateway_port}"
-    channel = connect_blocking(address, identity=identity, certs_dir=config.certs_dir, insecure=insecure)
-    try:
-        yield catalog_pb2_grpc.CatalogServiceStub(channel)
-    except grpc.RpcError as error:
-        console.print(f"[red]{error.code().name}[/red]: {escape(error.details() or '')}")
-        for line in _detail_lines(error):
-            console.print(f"  {escape(line)}")
-        raise typer.Exit(1) from None
-    finally:
-        channel.close()
+# Progress goes to stderr, so `--json` output on stdout stays one clean document.
+progress_console = Console(stderr=True)
 
 
-def label(enum_type: Any, number: int) -> str:
-    """`SHARING_TYPE_NOT_SHARED` → `not_shared`; the unspecified value → an empty string."""
-    prefix = enum_type.keys()[0].removesuffix("UNSPECIFIED")
-    return "" if number == 0 else enum_type.Name(number).removeprefix(prefix).lower()
-
-
-def _detail_lines(error: grpc.RpcError) -> list[str]:
-    status = rpc_status.from_call(error)
-    lines: list[str] = []
-    for detail in status.details if status else []:
-        bad = error_details_pb2.BadRequest()
-        pre = error_details_pb2.PreconditionFailure()
-        if detail.Unpack(bad):
-            lines += [f"{v.field}: {v.description}" for v in bad.field_violations]
-        elif detail.Unpack(pre):
-            lines += [f"{v.type} {v.subject}: {v.description}" for v in pre.violations]
-    return lines
+def _stub(target: str, identity: str, insecure: bool) -> AbstractContextManager[catalog_pb2_grpc.CatalogServiceStub]:
+    return gateway_stub(catalog_pb2_grpc.CatalogServiceStub, target, identity, insecure)
 
 
 @app.command()
 def stats(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "maintainer/ops",
     insecure: Insecure = False,
@@ -92,22 +65,21 @@ def stats(
             "items_by_sharing_type": per_type,
             "revision": reply.revision,
         }
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
         return
-    table = Table(title=f"catalog at revision {reply.revision}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
+    shown = fitting_table(f"catalog at revision {reply.revision}", "what", "count")
     for what, count in [("departments", reply.departments), ("subjects", reply.subjects), ("data items", reply.items)]:
-        table.add_row(what, str(count))
+        shown.add_row(what, str(count))
     for name, count in per_type.items():
-        table.add_row(f"  {name}", str(count))
-    console.print(table)
+        shown.add_row(f"  {name}", str(count))
+    console.print(shown)
 
 
 @app.command()
 def search(
     query: str,
     limit: Annotated[int, typer.Option(help="How many results.")] = 20,
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "maintainer/ops",
     insecure: Insecure = False,
@@ -115,26 +87,36 @@ def search(
     """Search departments, subjects and items by code or Chinese/English name."""
     with _stub(target, identity, insecure) as stub:
         reply = stub.Search(pb.SearchRequest(query=query, page_size=limit))
-    table = Table(title=f"{reply.total_size} matches for {query!r}")
-    for column in ("match", "kind", "code", "名称", "name", "department", "sharing"):
-        table.add_column(column)
+    if as_json:
+        print_json(
+            {
+                "total_size": reply.total_size,
+                "results": [json_format.MessageToDict(r, preserving_proto_field_name=True) for r in reply.results],
+            }
+        )
+        return
+    shown = fitting_table(
+        f"{reply.total_size} matches for {query!r}", "code", "match", "kind", "名称", "name", "department"
+    )
+    shown.add_column("sharing", overflow="fold")
     for r in reply.results:
-        table.add_row(
+        shown.add_row(
+            r.code,
             label(pb.MatchKind, r.match),
             label(pb.ResourceKind, r.kind),
-            r.code,
             r.name_zh,
             r.name_en,
             r.department,
             label(pb.SharingType, r.sharing_type),
         )
-    console.print(table)
+    console.print(shown)
 
 
 @app.command()
 def show(
     name: Annotated[str, typer.Argument(help="A subject code (102.001) or an item code (102.001.003).")],
     version: Annotated[str, typer.Option(help="A subject version, major.minor.")] = "",
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "maintainer/ops",
     insecure: Insecure = False,
@@ -144,19 +126,24 @@ def show(
         if name.count(".") >= 2:
             subject_code = name.rsplit(".", 1)[0]
             item = stub.GetItem(pb.GetItemRequest(name=f"subjects/{subject_code}/items/{name}")).item
-            for key, value in json_format.MessageToDict(item, preserving_proto_field_name=True).items():
+            fields = json_format.MessageToDict(item, preserving_proto_field_name=True)
+            if as_json:
+                print_json(fields)
+                return
+            for key, value in fields.items():
                 console.print(f"[bold]{key}[/bold]: {escape(str(value))}")
             return
         subject = stub.GetSubject(pb.GetSubjectRequest(name=f"subjects/{name}", version=version)).subject
+    if as_json:
+        print_json(json_format.MessageToDict(subject, preserving_proto_field_name=True))
+        return
     console.print(f"[bold]{subject.code} {subject.name_zh}[/bold] ({subject.name_en}) v{subject.version}")
     category, cycle = label(pb.SubjectCategory, subject.category), label(pb.UpdateCycle, subject.update_cycle)
     console.print(f"provider {subject.provider} · {category} · {cycle} · released {subject.release_date}")
     console.print(escape(subject.abstract))
-    table = Table()
-    for column in ("code", "名称", "name", "type", "len", "standard", "req", "sharing"):
-        table.add_column(column)
+    shown = fitting_table(None, "code", "名称", "name", "type", "len", "standard", "req", "sharing")
     for i in subject.items:
-        table.add_row(
+        shown.add_row(
             i.code,
             i.name_zh,
             i.name_en,
@@ -166,7 +153,7 @@ def show(
             "yes" if i.required else "",
             label(pb.SharingType, i.sharing_type),
         )
-    console.print(table)
+    console.print(shown)
 
 
 def _live_catalog(stub: catalog_pb2_grpc.CatalogServiceStub) -> tuple[list[pb.Department], list[pb.Subject]]:
@@ -212,38 +199,53 @@ class Plan:
 
 
 def _make_plan(stub: catalog_pb2_grpc.CatalogServiceStub, directory: Path, *, major: bool, reason: str) -> Plan:
+    """Compares the directory with the live catalog here, and asks the catalog only about what differs.
+
+    The local comparison is the catalog's own (`diff_subjects`); the catalog then validates each
+    changed subject (`validate_only`) so its rules, not a copy of them, decide what is refused.
+    """
     plan = Plan()
     _departments, subjects, errors = read_catalog_dir(directory)
     plan.errors.extend(errors)
     if errors:
         return plan
     _live_departments, live = _live_catalog(stub)
-    live_codes = {s.code for s in live}
-    for path, subject in subjects:
-        message = model_convert.subject_to_proto(subject)
-        try:
-            if subject.code in live_codes:
-                reply = stub.UpdateSubject(
-                    pb.UpdateSubjectRequest(
-                        subject=message,
-                        update_mask=field_mask_pb2.FieldMask(paths=sorted(SUBJECT_FIELDS)),
-                        reason=reason,
-                        # The plan asks with `major` so every breaking change is listed, not just refused.
-                        major=True,
-                        validate_only=True,
-                    )
-                )
-                if reply.change.changes:
-                    plan.updates.append((path, subject, reply.change))
-                    plan.breaking += [(path, c) for c in reply.change.changes if c.breaking]
-            else:
-                reply_c = stub.CreateSubject(
-                    pb.CreateSubjectRequest(subject=message, reason=reason, validate_only=True)
-                )
-                plan.creates.append((path, subject, reply_c.change))
-        except grpc.RpcError as error:
-            plan.errors.extend(_file_errors(path, error))
+    live_by_code = {s.code: model_convert.subject_from_proto(s) for s in live}
+    with Progress(transient=True, console=progress_console) as progress:
+        task = progress.add_task("comparing subjects", total=len(subjects))
+        for path, subject in subjects:
+            progress.advance(task)
+            current = live_by_code.get(subject.code)
+            if current is not None and not diff_subjects(current, subject):
+                continue
+            try:
+                _plan_subject(stub, plan, path, subject, exists=current is not None, reason=reason)
+            except grpc.RpcError as error:
+                plan.errors.extend(_file_errors(path, error))
     return plan
+
+
+def _plan_subject(
+    stub: catalog_pb2_grpc.CatalogServiceStub, plan: Plan, path: Path, subject: Subject, *, exists: bool, reason: str
+) -> None:
+    message = model_convert.subject_to_proto(subject)
+    if not exists:
+        created = stub.CreateSubject(pb.CreateSubjectRequest(subject=message, reason=reason, validate_only=True))
+        plan.creates.append((path, subject, created.change))
+        return
+    reply = stub.UpdateSubject(
+        pb.UpdateSubjectRequest(
+            subject=message,
+            update_mask=field_mask_pb2.FieldMask(paths=sorted(SUBJECT_FIELDS)),
+            reason=reason,
+            # The plan asks with `major` so every breaking change is listed, not just refused.
+            major=True,
+            validate_only=True,
+        )
+    )
+    if reply.change.changes:
+        plan.updates.append((path, subject, reply.change))
+        plan.breaking += [(path, c) for c in reply.change.changes if c.breaking]
 
 
 def _file_errors(path: Path, error: grpc.RpcError) -> list[FileError]:
@@ -290,6 +292,7 @@ def _print_plan(plan: Plan, *, major: bool) -> None:
 def plan(
     directory: Annotated[Path, typer.Argument(help="A directory in the layout `export` writes.")],
     major: Annotated[bool, typer.Option("--major", help="Plan as if a new major version were declared.")] = False,
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "maintainer/ops",
     insecure: Insecure = False,
@@ -297,9 +300,31 @@ def plan(
     """Print the difference between a directory and the live catalog; flag breaking changes. Changes nothing."""
     with _stub(target, identity, insecure) as stub:
         result = _make_plan(stub, directory, major=major, reason="plan")
-    _print_plan(result, major=major)
+    if as_json:
+        print_json(_plan_document(result, major=major))
+    else:
+        _print_plan(result, major=major)
     if result.errors:
         raise typer.Exit(1)
+
+
+def _plan_document(plan: Plan, *, major: bool) -> dict[str, Any]:
+    def change(path: Path, subject: Subject, found: pb.SubjectChange) -> dict[str, Any]:
+        return {
+            "subject": f"subjects/{subject.code}",
+            "file": str(path),
+            "from_version": found.from_version,
+            "to_version": found.to_version,
+            "changes": [json_format.MessageToDict(c, preserving_proto_field_name=True) for c in found.changes],
+        }
+
+    return {
+        "creates": [change(*entry) for entry in plan.creates],
+        "updates": [change(*entry) for entry in plan.updates],
+        "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in plan.errors],
+        "breaking": len(plan.breaking),
+        "needs_major": bool(plan.breaking) and not major,
+    }
 
 
 @app.command()

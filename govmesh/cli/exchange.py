@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated
 
-import grpc
 import typer
 from google.protobuf.timestamp_pb2 import Timestamp
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from govmesh.client import connect_blocking
+from govmesh.cli.common import (
+    AsJson,
+    Identity,
+    Insecure,
+    Target,
+    console,
+    fitting_table,
+    gateway_stub,
+    print_json,
+)
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
-from govmesh.runtime.config import settings
 
 app = typer.Typer(help="The exchange ledger: verify its hash chain, count what was exchanged.", no_args_is_help=True)
-console = Console(soft_wrap=True)
 
-Target = Annotated[str, typer.Option("--target", help="Gateway address (default: the configured gateway).")]
-Identity = Annotated[str, typer.Option("--as", help="Whose certificate to call with, kind/code.")]
-Insecure = Annotated[
-    bool, typer.Option("--insecure", help="Plaintext, for a gateway run with GOVMESH_GATEWAY_TLS=false.")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 _DIMENSIONS = {
     "department": pb.LEDGER_STATS_DIMENSION_DEPARTMENT,
@@ -47,18 +43,8 @@ _COUNTS = (
 )
 
 
-@contextmanager
-def _stub(target: str, identity: str, insecure: bool) -> Iterator[exchange_pb2_grpc.ExchangeServiceStub]:
-    config = settings()
-    address = target or f"{config.gateway_host}:{config.gateway_port}"
-    channel = connect_blocking(address, identity=identity, certs_dir=config.certs_dir, insecure=insecure)
-    try:
-        yield exchange_pb2_grpc.ExchangeServiceStub(channel)
-    except grpc.RpcError as error:
-        console.print(f"[red]{error.code().name}[/red]: {escape(error.details() or '')}")
-        raise typer.Exit(2) from None
-    finally:
-        channel.close()
+def _stub(target: str, identity: str, insecure: bool) -> AbstractContextManager[exchange_pb2_grpc.ExchangeServiceStub]:
+    return gateway_stub(exchange_pb2_grpc.ExchangeServiceStub, target, identity, insecure)
 
 
 def _timestamp(day: str) -> Timestamp | None:
@@ -153,11 +139,11 @@ def stats(
             "rows": [{**{k: getattr(r, k) for k in labels}, **{c: getattr(r, c) for c in _COUNTS}} for r in rows],
             "total": {c: getattr(reply.total, c) for c in _COUNTS},
         }
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
         return
-    table = Table(title="exchanged, from the ledger")
-    for column in [*labels, "published", "delivered", "acked", "requests", "replied", "dead", "exchanged"]:
-        table.add_column(column, justify="left" if column in labels else "right")
+    table = fitting_table("exchanged, from the ledger", *labels, key_columns=len(labels))
+    for column in ("published", "delivered", "acked", "requests", "replied", "dead", "exchanged"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in [*rows, reply.total]:
         is_total = row is reply.total
         cells = [

@@ -91,7 +91,7 @@ async def test_a_revoked_certificate_is_refused_on_its_open_connection_and_on_ne
 
     listed = await asyncio.to_thread(govmesh_cli.invoke, app, ["certs", "list", "--json"])
     assert listed.exit_code == 0, listed.output
-    status = {c["name"]: c["status"] for c in map(json.loads, listed.output.splitlines())}
+    status = {c["name"]: c["status"] for c in json.loads(listed.output)}
     assert status["department-LTAX"] == "revoked"
     assert status["department-AIC"] == "valid"
 

@@ -45,3 +45,17 @@ def test_a_config_file_supplies_settings_the_environment_does_not(
     current = config.settings()
     assert current.catalog_port == 50777
     assert current.gateway_port == 50999  # the environment wins over the file
+
+
+def test_the_command_line_starts_without_loading_grpc_the_database_or_the_services() -> None:
+    # `govmesh --help` and every command that makes no call must answer at once: the heavy
+    # libraries are imported by the commands that use them, not at start.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, govmesh.cli.app; "
+        "print(sorted(m for m in ('grpc', 'sqlalchemy', 'cryptography', 'govmesh.services') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
