@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the internal services bind to.")
     gateway_host: str = Field(default="127.0.0.1", description="Address the gateway binds to.")
     gateway_port: int = Field(default=50051, description="The gateway's public port.")
+    http_port: int = Field(
+        default=8443,
+        description="The gateway's HTTP/JSON door (the Connect protocol and gRPC-Web), on gateway_host, with the "
+        "same mutual TLS as the gRPC port; 0 picks a free port, a negative number closes the door.",
+    )
     gateway_tls: bool = Field(
         default=True,
         description="Require mutual TLS at the gateway with certificates from <data_dir>/certs; "

@@ -60,7 +60,8 @@ def mesh_settings(tmp_path: Path) -> Settings:
     authority.issue_server()
     for principal in ("department/AIC", "department/LTAX", "maintainer/ops", "auditor/audit"):
         authority.issue_client(Principal.parse(principal))
-    return Settings(data_dir=tmp_path, catalog_refresh_seconds=0.2)
+    # The HTTP door stays closed here (its default port is fixed); its own tests open it on port 0.
+    return Settings(data_dir=tmp_path, catalog_refresh_seconds=0.2, http_port=-1)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ def _start_up(data_dir: Path, database_url: str, gateway_port: int) -> subproces
     env = dict(os.environ)
     env.update(
         GOVMESH_GATEWAY_PORT=str(gateway_port),
+        GOVMESH_HTTP_PORT=str(_free_port()),
         GOVMESH_CATALOG_PORT=str(_free_port()),
         GOVMESH_AUTHZ_PORT=str(_free_port()),
         GOVMESH_EXCHANGE_PORT=str(_free_port()),

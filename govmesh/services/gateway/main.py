@@ -23,6 +23,8 @@ from govmesh.runtime.config import Settings
 from govmesh.runtime.server import MeshServer
 from govmesh.services.gateway.admission import Gate
 from govmesh.services.gateway.authz_policy import GATEWAY_PRINCIPAL, SnapshotCallPolicy
+from govmesh.services.gateway.doors import GatewayServer
+from govmesh.services.gateway.httpface.door import build_door
 from govmesh.services.gateway.identity import CertificateIdentities, RevocationList, anonymous
 from govmesh.services.gateway.limits import Limiter, load_limits
 from govmesh.services.gateway.local import own_service
@@ -128,7 +130,7 @@ async def build(
     for key, descriptor in services.items():
         if key in targets:
             forwarding.add_service(descriptor, pool.add(descriptor.full_name, targets[key], settings.max_message_bytes))
-    server = MeshServer(
+    server = GatewayServer(
         "gateway",
         [*pool.by_service, GATEWAY.full_name],
         max_message_bytes=settings.max_message_bytes,
@@ -137,6 +139,8 @@ async def build(
     )
     servicer = GatewayServicer(GatewayQueries(gate.policy, limiter, pool))
     server.grpc_server.add_generic_rpc_handlers((forwarding, own_service(servicer, GATEWAY, gate, metrics)))
+    forwarded = {d: pool.by_service[d.full_name] for d in services.values() if d.full_name in pool.by_service}
+    server.http = build_door(settings, gate, metrics, forwarded, (GATEWAY, servicer), traced=telemetry.spans_exported())
 
     async def mirror_health(upstream: Upstream) -> None:
         """The gateway reports a public service SERVING only while one of its replicas is."""

@@ -1,0 +1,1 @@
+"""The gateway's HTTP/JSON door: every public RPC over the Connect protocol (and gRPC-Web), behind the same gate."""
