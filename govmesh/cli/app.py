@@ -115,6 +115,9 @@ def up(
             if config.gateway_tls
             else f"public endpoint: {supervisor.gateway_endpoint(config)} (plaintext)"
         )
+        if config.http_port >= 0:
+            door = supervisor.http_endpoint(config)
+            console.print(f"HTTP/JSON door: [bold]{door}[/bold] (Connect protocol; schema at {door}/openapi.json)")
         console.print(
             f"certificates: {certs_dir} (ca.pem, department-<CODE>.pem/.key, maintainer-ops, admin-hub, auditor-audit)"
         )

@@ -142,6 +142,12 @@ def gateway_endpoint(settings: Settings) -> str:
     return f"{settings.gateway_host}:{settings.gateway_port}"
 
 
+def http_endpoint(settings: Settings) -> str:
+    """The gateway's HTTP/JSON door, as a URL."""
+    scheme = "https" if settings.gateway_tls else "http"
+    return f"{scheme}://{settings.gateway_host}:{settings.http_port}"
+
+
 async def wait_for_stop_or_crash(supervisor: Supervisor) -> str | None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

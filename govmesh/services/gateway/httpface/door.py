@@ -18,15 +18,6 @@ from govmesh.services.gateway.metrics import CallMetrics
 from govmesh.services.gateway.upstreams import Upstream
 
 
-def http_address(settings: Settings) -> str:
-    return f"{settings.gateway_host}:{settings.http_port}"
-
-
-def http_url(settings: Settings) -> str:
-    scheme = "https" if settings.gateway_tls else "http"
-    return f"{scheme}://{http_address(settings)}"
-
-
 def build_door(
     settings: Settings,
     gate: Gate,
