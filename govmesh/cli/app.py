@@ -91,6 +91,8 @@ def up(
     try:
         addresses = {service: importlib.import_module(name).address(config) for service, name in SERVICES.items()}
         _refuse_taken_ports(addresses)
+        if config.http_port > 0:  # the gateway's HTTP door, GOVMESH_HTTP_PORT
+            _refuse_taken_ports({"http": f"{config.gateway_host}:{config.http_port}"})
         for service, address in addresses.items():
             process = runner.start(service, address)
             console.print(f"starting {service} on {address} …")
