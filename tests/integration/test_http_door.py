@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
 from typing import Any
 
 import grpc
@@ -220,3 +221,19 @@ async def test_a_department_subscribes_over_http_and_receives_only_what_it_may_s
     assert values[CREDIT_CODE]["stringValue"] == enterprise(7).values[CREDIT_CODE].string_value
     # Without a grant the conditional items stay home, and the not-shared one never leaves.
     assert REPRESENTATIVE_ID not in values and PHONE not in values and STATEMENTS not in values
+
+
+async def test_a_grpc_web_client_calls_the_same_door(exchange_mesh: Mesh) -> None:
+    request = catalog_pb2.GetItemRequest(name="subjects/102.001/items/102.001.001").SerializeToString()
+    async with client(exchange_mesh) as http:
+        response = await http.post(
+            "/catalog.v1.CatalogService/GetItem",
+            content=struct.pack(">BI", 0, len(request)) + request,
+            headers={"content-type": "application/grpc-web+proto", "x-grpc-web": "1"},
+        )
+    body = response.content
+    flags, size = struct.unpack(">BI", body[:5])
+    item = catalog_pb2.GetItemResponse.FromString(body[5 : 5 + size]).item
+    trailer = body[5 + size + 5 :].decode()
+    assert (response.status_code, flags, item.name_zh) == (200, 0, "统一社会信用代码")
+    assert "grpc-status: 0" in trailer or "grpc-status:0" in trailer
