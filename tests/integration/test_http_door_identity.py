@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from govmesh.runtime.certs import CertificateAuthority
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal
 from govmesh.services.gateway.metrics import CallMetrics
-from tests.integration.http_support import StreamEnd, call, client, error_of, stream
+from tests.integration.http_support import StreamEnd, call, client, error_of, stream, tls_context
 from tests.integration.mesh import Mesh, start_mesh
 
 STATS = "catalog.v1.CatalogService/GetCatalogStats"
@@ -158,3 +160,26 @@ async def test_the_callers_trace_continues_through_the_door_and_calls_are_counte
     assert catalog.parent is not None and catalog.parent.span_id == door.context.span_id
     assert (f"/{GET_ITEM}", "department/LTAX", "OK") in recorded
     assert (f"/{GET_ITEM}", "department/LTAX", "NOT_FOUND") in recorded
+
+
+async def test_a_renewed_gateway_certificate_is_presented_to_new_connections_without_a_restart(mesh: Mesh) -> None:
+    authority = CertificateAuthority(mesh.settings.certs_dir)
+
+    def presented() -> bytes:
+        context = tls_context(mesh.settings.certs_dir, "department/LTAX")
+        port = mesh.gateway.http.port  # type: ignore[attr-defined]
+        with (
+            socket.create_connection(("127.0.0.1", port)) as raw,
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+        ):
+            return tls.getpeercert(binary_form=True) or b""
+
+    before = await asyncio.to_thread(presented)
+    authority.issue_server()
+    renewed = ssl.PEM_cert_to_DER_cert(authority.path("gateway", "pem").read_text())
+    deadline = asyncio.get_running_loop().time() + 10
+    while (now := await asyncio.to_thread(presented)) != renewed:
+        assert now == before and asyncio.get_running_loop().time() < deadline, "the renewed certificate was not used"
+        await asyncio.sleep(0.1)
+    async with client(mesh, "department/LTAX") as http:
+        assert (await call(http, STATS)).status_code == 200

@@ -13,7 +13,7 @@ from govmesh.services.gateway.admission import Gate
 from govmesh.services.gateway.httpface import openapi
 from govmesh.services.gateway.httpface.routes import Doorkeeper, Endpoints
 from govmesh.services.gateway.httpface.server import DoorApplication, HttpDoor, MeshApplication
-from govmesh.services.gateway.httpface.transport import server_context
+from govmesh.services.gateway.httpface.transport import ServerTLS
 from govmesh.services.gateway.metrics import CallMetrics
 from govmesh.services.gateway.upstreams import Upstream
 
@@ -40,7 +40,7 @@ def build_door(
         endpoints.update(keeper.forwarding(service, upstream))
     own_service, servicer = own
     endpoints.update(keeper.answering(own_service, servicer))
-    tls = server_context(CertificateAuthority(settings.certs_dir)) if settings.gateway_tls else None
+    tls = ServerTLS(CertificateAuthority(settings.certs_dir)) if settings.gateway_tls else None
     schema = openapi.document([*forwarded, own_service])
     app = DoorApplication(MeshApplication(endpoints, settings.max_message_bytes), schema)
     return HttpDoor(app, settings.gateway_host, settings.http_port, tls, settings.shutdown_grace_seconds)

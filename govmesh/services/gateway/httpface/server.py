@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import socket
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,11 +14,13 @@ from connectrpc.server import ConnectASGIApplication
 
 from govmesh.services.gateway.httpface.calls import current_peer, peer_of
 from govmesh.services.gateway.httpface.codecs import codecs
-from govmesh.services.gateway.httpface.transport import CertificateH11Protocol
+from govmesh.services.gateway.httpface.transport import CertificateH11Protocol, ServerTLS
 
 log = logging.getLogger("govmesh.gateway")
 
 OPENAPI_PATH = "/openapi.json"
+# How often the door looks for a renewed gateway certificate, as the gRPC port does before each handshake.
+_RELOAD_SECONDS = 1.0
 
 
 class MeshApplication(ConnectASGIApplication[Mapping[str, Any]]):
@@ -71,7 +72,7 @@ class DoorApplication:
 class HttpDoor:
     """Serves an ASGI app on `host:port` (0 picks a free port) inside the running event loop, HTTPS when given TLS."""
 
-    def __init__(self, app: Any, host: str, port: int, tls: ssl.SSLContext | None, grace_seconds: float = 5.0):
+    def __init__(self, app: Any, host: str, port: int, tls: ServerTLS | None, grace_seconds: float = 5.0):
         self._host = host
         self._requested_port = port
         self._config = uvicorn.Config(
@@ -87,6 +88,7 @@ class HttpDoor:
         self._server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._reload_task: asyncio.Task[None] | None = None
         self.port = 0
 
     @property
@@ -96,7 +98,7 @@ class HttpDoor:
     async def start(self) -> int:
         self._config.load()
         # uvicorn's Config takes TLS as files; the context is made here, so the door can use it as is.
-        self._config.ssl = self._tls
+        self._config.ssl = self._tls.context if self._tls is not None else None
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         self._socket = socket.create_server((self._host, self._requested_port), family=family)
         self.port = int(self._socket.getsockname()[1])
@@ -104,7 +106,10 @@ class HttpDoor:
         server.lifespan = self._config.lifespan_class(self._config)
         await server.startup(sockets=[self._socket])
         self._server = server
-        self._loop_task = asyncio.get_running_loop().create_task(server.main_loop())
+        loop = asyncio.get_running_loop()
+        self._loop_task = loop.create_task(server.main_loop())
+        if self._tls is not None:
+            self._reload_task = loop.create_task(self._tls.follow(_RELOAD_SECONDS))
         log.info("HTTP door listening on %s://%s:%d", self.scheme, self._host, self.port)
         return self.port
 
@@ -112,6 +117,8 @@ class HttpDoor:
         server, task = self._server, self._loop_task
         if server is None or task is None:
             return
+        if self._reload_task is not None:
+            self._reload_task.cancel()
         server.should_exit = True
         await task
         await server.shutdown(sockets=[self._socket] if self._socket else None)

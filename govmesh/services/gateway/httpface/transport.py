@@ -8,12 +8,16 @@ written by the connection itself, so no header a caller sends can stand in for i
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import ssl
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from govmesh.runtime.certs import CA_NAME, GATEWAY_NAME, CertificateAuthority
+
+log = logging.getLogger("govmesh.gateway")
 
 ASGIApp = Any
 
@@ -25,6 +29,46 @@ def server_context(authority: CertificateAuthority) -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_cert_chain(authority.path(GATEWAY_NAME, "pem"), authority.path(GATEWAY_NAME, "key"))
     return context
+
+
+class ServerTLS:
+    """The door's TLS context, following the gateway's certificate and the CA file on disk as the gRPC port does.
+
+    New connections use a renewed certificate within a second of it being written, without a restart.
+    """
+
+    def __init__(self, authority: CertificateAuthority):
+        self._authority = authority
+        self._files = [
+            authority.path(GATEWAY_NAME, "pem"),
+            authority.path(GATEWAY_NAME, "key"),
+            authority.path(CA_NAME, "pem"),
+        ]
+        self._seen = self._stamps()
+        self.context = server_context(authority)
+
+    def _stamps(self) -> tuple[tuple[int, int], ...]:
+        return tuple((s.st_mtime_ns, s.st_ino) for s in map(os.stat, self._files))
+
+    def reload_if_changed(self) -> bool:
+        try:
+            current = self._stamps()
+            if current == self._seen:
+                return False
+            # Loading into the context in use changes what the next handshake presents and trusts.
+            self.context.load_cert_chain(self._files[0], self._files[1])
+            self.context.load_verify_locations(cafile=str(self._files[2]))
+        except (OSError, ssl.SSLError):  # a half-written file must not stop new connections
+            log.exception("could not reload the HTTP door's certificate; keeping the one in use")
+            return False
+        self._seen = current
+        log.info("gateway certificate or CA changed on disk; new HTTP connections use the new one")
+        return True
+
+    async def follow(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.reload_if_changed()
 
 
 def client_certificate_pem(transport: asyncio.BaseTransport) -> str | None:
