@@ -113,23 +113,38 @@ async def test_both_doors_draw_on_one_allowance_per_principal(mesh: Mesh) -> Non
     await stats.GetCatalogStats(pb.GetCatalogStatsRequest())  # QTS's one call, over gRPC
     async with client(mesh, "department/QTS") as http:
         refused = error_of(await call(http, STATS))
+        # Refused before its body is read: a caller over its rate costs the door no parsing.
+        unparsed = error_of(
+            await http.post(f"/{STATS}", content=b"{not json", headers={"content-type": "application/json"})
+        )
     assert (refused.http_status, refused.code, refused.reason) == (429, "resource_exhausted", "RATE_LIMITED")
     assert refused.details["RetryInfo"].retry_delay.seconds > 1
+    assert unparsed.reason == "RATE_LIMITED"
 
 
 async def test_a_principal_at_its_stream_limit_is_refused_another_over_http(mesh: Mesh) -> None:
     watch = catalog_pb2_grpc.CatalogServiceStub(mesh.channel("department/PSB")).WatchCatalog(pb.WatchCatalogRequest())
     try:
         async with client(mesh, "department/PSB") as http:
-            deadline = asyncio.get_running_loop().time() + 10
-            while (await call(http, LIMITS_OF)).json()["usage"].get("openStreams", 0) < 1:  # PSB's one stream
-                assert asyncio.get_running_loop().time() < deadline, "the gRPC stream never opened"
-                await asyncio.sleep(0.05)
+            await _until_open_streams(http, 1)  # PSB's one stream, over gRPC
             messages = stream(http, "catalog.v1.CatalogService/WatchCatalog", {}, timeout_ms=10_000)
             ends = [m async for m in messages if isinstance(m, StreamEnd)]
     finally:
         watch.cancel()
     assert ends[0].error is not None and ends[0].error.reason == "TOO_MANY_STREAMS"
+    async with client(mesh, "department/PSB") as http:
+        await _until_open_streams(http, 0)  # the gRPC stream closed
+        messages = stream(http, "catalog.v1.CatalogService/WatchCatalog", {}, timeout_ms=300)
+        ends = [m async for m in messages if isinstance(m, StreamEnd)]
+        assert ends[0].error is not None and ends[0].error.code == "deadline_exceeded"  # admitted, then timed out
+        await _until_open_streams(http, 0)  # and its slot given back
+
+
+async def _until_open_streams(http: httpx.AsyncClient, count: int) -> None:
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await call(http, LIMITS_OF)).json()["usage"].get("openStreams", 0) != count:
+        assert asyncio.get_running_loop().time() < deadline, f"open streams never came to {count}"
+        await asyncio.sleep(0.05)
 
 
 async def test_the_callers_trace_continues_through_the_door_and_calls_are_counted(
@@ -152,6 +167,7 @@ async def test_the_callers_trace_continues_through_the_door_and_calls_are_counte
                 f"/{GET_ITEM}", json={"name": "subjects/102.001/items/102.001.001"}, headers=carrier
             )
             missing = await call(http, GET_ITEM, {"name": "subjects/102.001/items/999.999.999"})
+            misspelt = await call(http, GET_ITEM, {"nmae": "subjects/102.001/items/102.001.001"})
     assert found.status_code == 200 and missing.status_code == 404
     trace_id = root.get_span_context().trace_id
     spans = {s.name: s for s in span_exporter.get_finished_spans() if s.context.trace_id == trace_id}
@@ -160,6 +176,7 @@ async def test_the_callers_trace_continues_through_the_door_and_calls_are_counte
     assert catalog.parent is not None and catalog.parent.span_id == door.context.span_id
     assert (f"/{GET_ITEM}", "department/LTAX", "OK") in recorded
     assert (f"/{GET_ITEM}", "department/LTAX", "NOT_FOUND") in recorded
+    assert misspelt.status_code == 400 and (f"/{GET_ITEM}", "department/LTAX", "INVALID_ARGUMENT") in recorded
 
 
 async def test_a_renewed_gateway_certificate_is_presented_to_new_connections_without_a_restart(mesh: Mesh) -> None:

@@ -42,5 +42,5 @@ def build_door(
     endpoints.update(keeper.answering(own_service, servicer))
     tls = ServerTLS(CertificateAuthority(settings.certs_dir)) if settings.gateway_tls else None
     schema = openapi.document([*forwarded, own_service])
-    app = DoorApplication(MeshApplication(endpoints, settings.max_message_bytes), schema)
+    app = DoorApplication(MeshApplication(endpoints, settings.max_message_bytes, keeper.admittance), schema)
     return HttpDoor(app, settings.gateway_host, settings.http_port, tls, settings.shutdown_grace_seconds)

@@ -8,15 +8,14 @@ and the verified principal written into the upstream call by the gateway alone.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import grpc
+from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from connectrpc.request import RequestContext
@@ -30,6 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from govmesh.runtime import errors
 from govmesh.runtime.identity import PRINCIPAL_HEADER, current_principal
 from govmesh.services.gateway.admission import Admission, Gate, message_too_large
+from govmesh.services.gateway.httpface.admittance import Admittance, current_admission, method_path
 from govmesh.services.gateway.httpface.calls import HttpCall, current_peer
 from govmesh.services.gateway.httpface.statuses import from_domain_error, from_rpc_error
 from govmesh.services.gateway.local import current_caller
@@ -88,11 +88,13 @@ class Admitted:
 
 
 class Doorkeeper:
-    """Admits, traces, counts and answers every HTTP call the way the gRPC port does."""
+    """Admits, traces, counts and answers every HTTP call the way the gRPC port does.
+
+    `admittance` is the interceptor the Connect application runs first; the endpoints run after it.
+    """
 
     def __init__(self, gate: Gate, metrics: CallMetrics, *, traced: bool = True):
-        self._gate = gate
-        self._metrics = metrics
+        self.admittance = Admittance(gate, metrics)
         self._traced = traced
 
     def _span(self, method: str, call: HttpCall) -> AbstractContextManager[trace.Span]:
@@ -116,29 +118,25 @@ class Doorkeeper:
 
     @asynccontextmanager
     async def admitted(
-        self, method: str, streaming: bool, ctx: RequestContext[Any, Any], upstream: Upstream | None = None
+        self, ctx: RequestContext[Any, Any], upstream: Upstream | None = None
     ) -> AsyncIterator[Admitted]:
-        started = time.perf_counter()
+        """The admitted call (see `Admittance`), traced, with upstream failures and refusals as Connect errors."""
+        admission = current_admission.get()
+        if admission is None:  # the door always runs Admittance first; never forward an unadmitted call
+            raise ConnectError(Code.INTERNAL, "the call was not admitted")
         call = HttpCall(current_peer.get(), ctx)
-        principal, code = "", "OK"
-        admission: Admission | None = None
+        limits = admission.allowance.limits
+        remaining = call.time_remaining()
+        timeout = limits.default_deadline_seconds if remaining is None else min(remaining, limits.max_deadline_seconds)
         try:
-            admission = self._gate.admit(cast(grpc.aio.ServicerContext, call), method, streaming)
-            principal = admission.caller.header
-            limits = admission.allowance.limits
-            remaining = call.time_remaining()
-            timeout = (
-                limits.default_deadline_seconds if remaining is None else min(remaining, limits.max_deadline_seconds)
-            )
-            with self._span(method, call) as span:
+            with self._span(method_path(ctx), call) as span:
                 if upstream is not None:
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                 try:
-                    yield Admitted(admission, self._metadata(principal, call), timeout, span)
+                    yield Admitted(admission, self._metadata(admission.caller.header, call), timeout, span)
                 except grpc.aio.AioRpcError as error:
-                    code = error.code().name
-                    span.set_status(Status(StatusCode.ERROR, code))
+                    span.set_status(Status(StatusCode.ERROR, error.code().name))
                     if upstream is not None:
                         upstream.failed_calls += 1
                     raise from_rpc_error(error) from None
@@ -146,19 +144,7 @@ class Doorkeeper:
                     if upstream is not None:
                         upstream.active_calls -= 1
         except errors.DomainError as refusal:
-            principal = principal or self._gate.identify(cast(grpc.aio.ServicerContext, call)).header
-            code, connect_error = from_domain_error(refusal)
-            raise connect_error from None
-        except (asyncio.CancelledError, GeneratorExit):
-            code = "CANCELLED"
-            raise
-        except ConnectError as error:
-            code = code if code != "OK" else error.code.name
-            raise
-        finally:
-            if streaming and admission is not None:
-                admission.allowance.open_streams -= 1
-            self._metrics.record(method, principal, time.perf_counter() - started, code)
+            raise from_domain_error(refusal)[1] from None
 
     def forwarding(self, service: ServiceDescriptor, upstream: Upstream) -> Endpoints:
         """An endpoint per method of `service`, forwarding to `upstream`'s replicas."""
@@ -194,7 +180,7 @@ def _forwarder(door: Doorkeeper, method: MethodDescriptor, upstream: Upstream) -
         send_one = channel.stream_unary(path) if method.client_streaming else channel.unary_unary(path)
 
         async def one_reply(request: Any, ctx: RequestContext[Any, Any]) -> Any:
-            async with door.admitted(path, method.client_streaming, ctx, upstream) as call:
+            async with door.admitted(ctx, upstream) as call:
                 timeout = _stream_timeout(ctx) if method.client_streaming else call.timeout
                 reply = await send_one(outgoing(request, call), timeout=timeout, metadata=call.metadata)
                 return output.FromString(call.sized(reply, "response"))
@@ -204,7 +190,7 @@ def _forwarder(door: Doorkeeper, method: MethodDescriptor, upstream: Upstream) -
     send_many = channel.stream_stream(path) if method.client_streaming else channel.unary_stream(path)
 
     async def replies(request: Any, ctx: RequestContext[Any, Any]) -> AsyncIterator[Any]:
-        async with door.admitted(path, True, ctx, upstream) as call:
+        async with door.admitted(ctx, upstream) as call:
             upstream_call = send_many(outgoing(request, call), timeout=_stream_timeout(ctx), metadata=call.metadata)
             try:
                 async for reply in upstream_call:
@@ -223,10 +209,8 @@ def _stream_timeout(ctx: RequestContext[Any, Any]) -> float | None:
 
 
 def _local(door: Doorkeeper, info: MethodInfo[Any, Any], answer: Callable[[Any, Any], Any]) -> Any:
-    path = f"/{info.service_name}/{info.name}"
-
     async def unary(request: Any, ctx: RequestContext[Any, Any]) -> Any:
-        async with door.admitted(path, False, ctx) as call:
+        async with door.admitted(ctx) as call:
             caller_token = current_caller.set(call.admission.caller)
             principal_token = current_principal.set(call.admission.caller.principal)
             try:

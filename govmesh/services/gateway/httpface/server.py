@@ -26,10 +26,11 @@ _RELOAD_SECONDS = 1.0
 class MeshApplication(ConnectASGIApplication[Mapping[str, Any]]):
     """One Connect application for every service the door serves, routed by `/package.Service/Method`."""
 
-    def __init__(self, endpoints: Mapping[str, Any], read_max_bytes: int):
+    def __init__(self, endpoints: Mapping[str, Any], read_max_bytes: int, admittance: Any):
         super().__init__(
             service=endpoints,
             endpoints=lambda served: served,
+            interceptors=[admittance],
             read_max_bytes=read_max_bytes,
             codecs=codecs(),
         )
