@@ -87,6 +87,7 @@ def test_up_starts_the_mesh_prints_its_endpoints_and_stops_cleanly(tmp_path: Pat
     output, stats = _run_once(data_dir, database_url)
     assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
     assert "catalog" in output and "gateway" in output and "stopped." in output
+    assert "HTTP/JSON door: https://127.0.0.1:" in output
     assert (data_dir / "certs" / "department-AIC.pem").exists()
     assert len(list((data_dir / "certs").glob("department-*.pem"))) == 46
 
