@@ -8,6 +8,7 @@ violations read in the clear.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from typing import Any
 
@@ -18,10 +19,12 @@ from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.descriptor import FileDescriptor
 from google.rpc import error_details_pb2, status_pb2
 from protobuf import Registry, wkt
-from protobuf._file_registry import create_file_registry
+from protobuf._file_registry import create_file_registry  # not exported yet; the version is pinned
 
 from govmesh.runtime import errors
 from govmesh.runtime.interceptors import status_for
+
+log = logging.getLogger("govmesh.gateway")
 
 _DETAILS_HEADER = "grpc-status-details-bin"
 # The unknown key in google.protobuf.json_format's message for a JSON field the message lacks.
@@ -63,7 +66,13 @@ class _Detail(ErrorDetail):
     """A google.rpc detail whose JSON form the Connect error carries under `debug`."""
 
     def value(self, desc_or_registry: Any = None) -> Any:
-        return super().value(desc_or_registry or _detail_types())
+        if desc_or_registry is not None:
+            return super().value(desc_or_registry)
+        try:
+            return super().value(_detail_types())
+        except Exception:  # the JSON form is a courtesy: without it the detail's bytes still go out
+            log.debug("no JSON form for the error detail %s", self.type_name, exc_info=True)
+            return None
 
 
 def connect_code(grpc_code_name: str) -> Code:
