@@ -81,7 +81,8 @@ def up(
     if data_dir is not None:
         config = config.model_copy(update={"data_dir": data_dir})
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    from govmesh.services.catalog.files import SEED_DIR, read_departments
+    from govmesh.kernel.catalog.files import read_departments
+    from govmesh.services.catalog.shipped import SEED_DIR
 
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     certs_dir = supervisor.ensure_development_certificates(config, [d.code for d in departments])
