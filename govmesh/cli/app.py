@@ -29,6 +29,8 @@ SERVICES = {
     "authz": "govmesh.services.authz.main",
     "exchange": "govmesh.services.exchange.main",
     "gateway": "govmesh.services.gateway.main",
+    # The web console, a client of the gateway like any department; it starts once the gateway serves.
+    "console": "govmesh.console.main",
 }
 
 
@@ -40,6 +42,9 @@ register_lazy(
         # One command with filters rather than a group: `govmesh audit --reason not_provider --format csv`.
         "audit": LazyCommand("govmesh.cli.authz:audit", "The audit log of grant changes and denials."),
         "ledger": LazyCommand("govmesh.cli.exchange:app", "The exchange ledger: verify its chain, count exchanges."),
+        "console": LazyCommand(
+            "govmesh.cli.console:app", "The web console: a one-time sign-in link."
+        ),
     }
 )
 
@@ -95,12 +100,15 @@ def up(
         for service, address in addresses.items():
             process = runner.start(service, address)
             console.print(f"starting {service} on {address} …")
-            healthy = supervisor.wait_healthy(
-                address,
-                timeout=120,
-                credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None,
-                process=process,
-            )
+            if service == "console":
+                healthy = supervisor.wait_http_healthy(f"http://{address}/healthz", timeout=60, process=process)
+            else:
+                healthy = supervisor.wait_healthy(
+                    address,
+                    timeout=120,
+                    credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None,
+                    process=process,
+                )
             log_path = config.data_dir / "logs" / f"{service}.log"
             if not healthy:
                 why = (
@@ -121,6 +129,10 @@ def up(
         )
         console.print(
             f"spans: {env['GOVMESH_TRACE_FILE']}    database: {config.resolved_database_url().split('@')[-1]}"
+        )
+        console.print(
+            f"web console: [bold]http://{config.console_host}:{config.console_port}[/bold] "
+            "(sign in with a link from `govmesh console login --as department/AIC`)"
         )
         console.print("Ctrl-C stops every process.")
         crashed = asyncio.run(supervisor.wait_for_stop_or_crash(runner))
