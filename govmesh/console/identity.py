@@ -40,7 +40,7 @@ def load_secret(data_dir: Path) -> bytes:
     """The console's signing secret, created on first use with owner-only permissions."""
     path = console_dir(data_dir) / "secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # O_EXCL: two processes starting at once never overwrite each other's secret.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
