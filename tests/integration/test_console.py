@@ -254,3 +254,43 @@ def _signed_long_ago(serializer: URLSafeTimedSerializer, payload: dict[str, str]
     signer = serializer.make_signer(serializer.salt)
     signer.get_timestamp = lambda: int(time.time()) - 86_400  # type: ignore[method-assign]
     return signer.sign(serializer.dump_payload(payload)).decode()
+
+
+async def test_every_page_answers_for_a_department_and_shows_its_requests_and_their_replies(
+    console: Console, browser: Browser
+) -> None:
+    sent = await console.mesh.exchange_stub("department/PSB").SendRequest(
+        epb.SendRequestRequest(
+            subjects=["subjects/301.001"],
+            entity_keys=[enterprise(3).entity_key],
+            purpose="赴港澳商务通行证 2009-0417",
+            to_subject_providers=True,
+            wait_mode=epb.WAIT_MODE_ASYNC,
+        )
+    )
+    page = await signed_in(browser, console, "department/PSB")
+    request_id = sent.request.name.removeprefix("requests/")
+    for path in (
+        "/",
+        "/catalog",
+        "/catalog/subjects?provider=AIC",
+        "/catalog/subjects/102.001/versions",
+        "/changes",
+        "/grants",
+        "/grants?state=approved",
+        "/grants/queue",
+        "/grants/new",
+        "/exchange/subscriptions",
+        "/trace",
+        "/exchange/requests",
+        f"/exchange/requests/{request_id}",
+    ):
+        response = await page.goto(f"{console.base_url}{path}")
+        assert response is not None and response.status == 200, path
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(sent.request.name)
+    await expect(page.locator("main")).to_contain_text("赴港澳商务通行证")
+    await expect(page.locator("main")).to_contain_text("LTAX")  # the provider of 301.001, asked
+    await screenshot(page, "request-replies")
+    # A filter the log does not know is refused before any call, with the reason.
+    response = await page.goto(f"{console.base_url}/grants?state=lost")
+    assert response is not None and response.status == 400
