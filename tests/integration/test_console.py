@@ -26,7 +26,7 @@ from tests.integration.console_support import (
     signed_in,
     start_console,
 )
-from tests.integration.exchange_support import PHONE, STATEMENTS, enterprise, exchange_knows
+from tests.integration.exchange_support import PHONE, STATEMENTS, enterprise, exchange_knows, receive, subscribe
 from tests.integration.mesh import Mesh
 
 
@@ -294,3 +294,27 @@ async def test_every_page_answers_for_a_department_and_shows_its_requests_and_th
     # A filter the log does not know is refused before any call, with the reason.
     response = await page.goto(f"{console.base_url}/grants?state=lost")
     assert response is not None and response.status == 400
+
+
+async def test_a_subscriber_sees_a_dead_letter_replays_it_and_receives_the_record_again(
+    console: Console, browser: Browser
+) -> None:
+    qts = console.mesh.exchange_stub("department/QTS")
+    await subscribe(qts, "qts-enterprises")
+    await console.mesh.exchange_stub("department/AIC").Publish(epb.PublishRequest(records=[enterprise(11)]))
+    (poison,) = await receive(qts, "qts-enterprises", 1, acknowledge=False)
+    await qts.AcknowledgeDeliveries(
+        epb.AcknowledgeDeliveriesRequest(
+            subscription="subscriptions/qts-enterprises",
+            nacks=[epb.Nack(delivery_id=poison.delivery_id, reason="无法解析 cannot parse", dead_letter=True)],
+        )
+    )
+    page = await signed_in(browser, console, "department/QTS")
+    await page.goto(f"{console.base_url}/exchange/subscriptions")
+    await page.get_by_role("link", name="subscriptions/qts-enterprises").click()
+    await expect(page.get_by_role("heading", name="Dead letters (1)")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("无法解析")
+    await screenshot(page, "dead-letters")
+    await page.get_by_role("button", name="Replay the chosen (none chosen: all)").click()
+    await expect(page.get_by_role("heading", name="Dead letters (0)")).to_be_visible()
+    await _receive_until(page, poison.record.entity_key)
