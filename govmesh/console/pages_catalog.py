@@ -1,13 +1,17 @@
 """Catalog pages: departments, subjects, items with their sharing types, versions and diffs, search, and changes.
 
 A maintainer proposes a change by editing a subject as YAML (the layout `govmesh catalog export`
-writes); the console checks it with the same requests `govmesh catalog plan` sends, shows the diff
-with breaking changes flagged, and applies it only when the maintainer confirms.
+writes) or in a form, which becomes the same YAML; the console checks it with the same requests
+`govmesh catalog plan` sends, shows the diff with breaking changes flagged, and applies it only when
+the maintainer confirms.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import grpc
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -17,7 +21,7 @@ from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog import convert, plan
 from govmesh.kernel.catalog.files import parse_subject, subject_text
-from govmesh.kernel.catalog.model import Subject
+from govmesh.kernel.catalog.model import SharingType, Subject
 
 
 async def catalog(request: Request) -> Response:
@@ -100,7 +104,55 @@ async def propose(request: Request) -> Response:
     """Checks the edited subject (stores nothing) and shows the diff, breaking changes flagged."""
     current = page(request)
     form = await posted(request, current)
-    text, reason = str(form.get("subject_yaml") or ""), str(form.get("reason") or "").strip()
+    return await _check(current, str(form.get("subject_yaml") or ""), str(form.get("reason") or "").strip())
+
+
+async def edit_form(request: Request) -> Response:
+    """The subject's names and each item's names, length, requiredness and sharing type as a form."""
+    current = page(request)
+    code = request.path_params["code"]
+    live = (await current.stubs.catalog.GetSubject(pb.GetSubjectRequest(name=f"subjects/{code}"))).subject
+    return current.render("edit_form.html", subject=live, pb=pb, sharing=[t.value for t in SharingType])
+
+
+async def propose_form(request: Request) -> Response:
+    """A form edit becomes the same YAML proposal as a text edit, checked the same way."""
+    current = page(request)
+    form = await posted(request, current)
+    code = str(form.get("code") or "")
+    live = (await current.stubs.catalog.GetSubject(pb.GetSubjectRequest(name=f"subjects/{code}"))).subject
+    edited = _edited(convert.subject_from_proto(live), form)
+    return await _check(current, subject_text(edited), str(form.get("reason") or "").strip())
+
+
+def _edited(subject: Subject, form: FormData) -> Subject:
+    items = []
+    for item in subject.items:
+        field = f"item.{item.code}."
+        length = str(form.get(field + "length") or "0").strip()
+        sharing = str(form.get(field + "sharing_type") or item.sharing_type.value)
+        if not length.isdigit() or sharing not in {t.value for t in SharingType}:
+            raise BadInput(f"{item.code}: length must be a whole number and sharing one of the three types")
+        items.append(
+            dataclasses.replace(
+                item,
+                name_zh=str(form.get(field + "name_zh") or "").strip(),
+                name_en=str(form.get(field + "name_en") or "").strip(),
+                length=int(length),
+                required=form.get(field + "required") == "on",
+                sharing_type=SharingType(sharing),
+            )
+        )
+    return dataclasses.replace(
+        subject,
+        name_zh=str(form.get("name_zh") or "").strip(),
+        name_en=str(form.get("name_en") or "").strip(),
+        abstract=str(form.get("abstract") or "").strip(),
+        items=tuple(items),
+    )
+
+
+async def _check(current: Page, text: str, reason: str) -> Response:
     parsed, exists, errors = await _read_proposal(current.stubs.catalog, text)
     if parsed is None or errors:
         return current.render("edit.html", status_code=400, code="", text=text, reason=reason, errors=errors)
@@ -202,8 +254,10 @@ routes = [
     Route("/catalog/subjects/{code}", subject),
     Route("/catalog/subjects/{code}/versions", versions),
     Route("/catalog/subjects/{code}/edit", edit),
+    Route("/catalog/subjects/{code}/form", edit_form),
     Route("/changes", changes),
     Route("/changes/new", edit),
     Route("/changes/check", propose, methods=["POST"]),
+    Route("/changes/check-form", propose_form, methods=["POST"]),
     Route("/changes/apply", apply, methods=["POST"]),
 ]

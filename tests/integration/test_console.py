@@ -84,6 +84,22 @@ async def test_a_maintainer_proposes_a_change_sees_the_diff_with_breaking_change
     await expect(page.get_by_role("heading", name="v2.0")).to_be_visible()
 
 
+async def test_a_maintainer_edits_a_subject_in_a_form_and_tightening_sharing_is_flagged_as_breaking(
+    console: Console, browser: Browser
+) -> None:
+    page = await signed_in(browser, console, "maintainer/ops")
+    await page.goto(f"{console.base_url}/catalog/subjects/102.001")
+    await page.get_by_role("link", name="as a form").click()
+    await page.get_by_label("102.001.006 sharing").select_option("not_shared")
+    await page.get_by_label("102.001.021 sharing").select_option("unconditional")
+    await page.locator("input[name=reason]").fill("联系电话 opened, 法定代表人身份证 closed")
+    await page.get_by_role("button", name="Check the change").click()
+    rows = page.locator("table.diff tr")
+    await expect(rows.filter(has_text="102.001.006")).to_contain_text("BREAKING")
+    await expect(rows.filter(has_text="102.001.021")).not_to_contain_text("BREAKING")
+    await screenshot(page, "change-review-form")
+
+
 async def test_a_department_cannot_propose_catalog_changes(console: Console, browser: Browser) -> None:
     page = await signed_in(browser, console, "department/LTAX")
     await page.goto(f"{console.base_url}/catalog/subjects/102.001/edit")
