@@ -42,9 +42,7 @@ register_lazy(
         # One command with filters rather than a group: `govmesh audit --reason not_provider --format csv`.
         "audit": LazyCommand("govmesh.cli.authz:audit", "The audit log of grant changes and denials."),
         "ledger": LazyCommand("govmesh.cli.exchange:app", "The exchange ledger: verify its chain, count exchanges."),
-        "console": LazyCommand(
-            "govmesh.cli.console:app", "The web console: a one-time sign-in link."
-        ),
+        "console": LazyCommand("govmesh.cli.console:app", "The web console: a one-time sign-in link."),
     }
 )
 
