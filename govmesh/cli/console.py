@@ -15,6 +15,12 @@ from govmesh.runtime.config import settings
 app = typer.Typer(help="The web console (http://127.0.0.1:8080 under `govmesh up`).", no_args_is_help=True)
 
 
+@app.callback()
+def console() -> None:
+    """The web console (http://127.0.0.1:8080 under `govmesh up`)."""
+    # A callback keeps `console` a group (`govmesh console login`), even with one subcommand.
+
+
 @app.command()
 def login(
     identity: Annotated[str, typer.Option("--as", help="Whom the browser acts as, kind/code (department/AIC).")],

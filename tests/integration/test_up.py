@@ -27,11 +27,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_up(data_dir: Path, database_url: str, gateway_port: int, console_port: int) -> subprocess.Popen[str]:
+def _start_up(
+    data_dir: Path, database_url: str, gateway_port: int, console_port: int | None = None
+) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env.update(
         GOVMESH_GATEWAY_PORT=str(gateway_port),
-        GOVMESH_CONSOLE_PORT=str(console_port),
+        GOVMESH_CONSOLE_PORT=str(console_port or _free_port()),
         GOVMESH_CATALOG_PORT=str(_free_port()),
         GOVMESH_AUTHZ_PORT=str(_free_port()),
         GOVMESH_EXCHANGE_PORT=str(_free_port()),
