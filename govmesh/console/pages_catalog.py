@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from govmesh.client import error_details
 from govmesh.console.web import PAGE_SIZE, BadInput, Page, page, posted
 from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
@@ -157,7 +158,14 @@ async def _check(current: Page, text: str, reason: str) -> Response:
     if parsed is None or errors:
         return current.render("edit.html", status_code=400, code="", text=text, reason=reason, errors=errors)
     checked = plan.check_request(parsed, exists=exists, reason=reason or "proposed in the console")
-    change = await _send(current.stubs.catalog, checked)
+    try:
+        change = await _send(current.stubs.catalog, checked)
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        # The catalog's rules refused it: the text stays in the editor beside every violation.
+        errors = [error.details() or "", *error_details(error)[1]]
+        return current.render("edit.html", status_code=400, code="", text=text, reason=reason, errors=errors)
     return _review(current, parsed, exists, change, text, reason)
 
 
@@ -228,7 +236,7 @@ async def _read_proposal(
 
 
 _NEW_SUBJECT = """\
-code: "999.001"
+code: "102.901"
 name_zh: 新主题
 name_en: a new subject
 provider: AIC
@@ -237,7 +245,7 @@ category: basic
 update_cycle: daily
 release_date: "2026-01-01"
 items:
-  - code: "999.001.001"
+  - code: "102.901.001"
     name_zh: 统一社会信用代码
     name_en: unified social credit code
     data_type: string

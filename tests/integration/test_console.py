@@ -98,6 +98,29 @@ async def test_a_maintainer_edits_a_subject_in_a_form_and_tightening_sharing_is_
     await expect(rows.filter(has_text="102.001.006")).to_contain_text("BREAKING")
     await expect(rows.filter(has_text="102.001.021")).not_to_contain_text("BREAKING")
     await screenshot(page, "change-review-form")
+    # The catalog's own rules still apply: an item made NOT_SHARED must say why; the edit stays on screen.
+    await page.go_back()
+    await page.get_by_label("102.001.002 sharing").select_option("not_shared")
+    async with page.expect_response(lambda r: r.url.endswith("/changes/check-form")) as answer:
+        await page.get_by_role("button", name="Check the change").click()
+    assert (await answer.value).status == 400
+    await expect(page.locator(".error")).to_contain_text("say the condition, or why the item is not shared")
+    await expect(page.locator("textarea[name=subject_yaml]")).to_contain_text("102.001.002")
+
+
+async def test_a_maintainer_proposes_a_new_subject_and_it_is_created_at_version_one(
+    console: Console, browser: Browser
+) -> None:
+    page = await signed_in(browser, console, "maintainer/ops")
+    await page.goto(f"{console.base_url}/changes/new")
+    await page.locator("input[name=reason]").fill("新主题 for the green channel")
+    await page.get_by_role("button", name="Check the change").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("create 102.901 新主题")
+    await page.get_by_role("button", name="Apply").click()
+    await page.wait_for_url("**/catalog/subjects/102.901/versions")
+    await expect(page.get_by_role("heading", name="v1.0")).to_be_visible()
+    await page.goto(f"{console.base_url}/changes")
+    await expect(page.locator("main")).to_contain_text("新主题 for the green channel")
 
 
 async def test_a_department_cannot_propose_catalog_changes(console: Console, browser: Browser) -> None:
