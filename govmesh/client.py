@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, client_interceptor, grpcext
+
+if TYPE_CHECKING:
+    from govmesh.contracts.authz.v1 import authz_pb2
 
 
 def default_target() -> str:
@@ -190,6 +195,126 @@ def retry_delay(error: grpc.RpcError) -> float | None:
     return None
 
 
+def error_details(error: grpc.RpcError) -> tuple[str, list[str]]:
+    """The ErrorInfo reason of a failed call and its field and precondition violations, as lines to show."""
+    reason, lines = "", []
+    for detail in _details(error):
+        bad, pre, info = (
+            error_details_pb2.BadRequest(),
+            error_details_pb2.PreconditionFailure(),
+            error_details_pb2.ErrorInfo(),
+        )
+        if detail.Unpack(bad):
+            lines += [f"{v.field}: {v.description}" for v in bad.field_violations]
+        elif detail.Unpack(pre):
+            lines += [f"{v.type} {v.subject}: {v.description}" for v in pre.violations]
+        elif detail.Unpack(info):
+            reason = str(info.reason)
+    return reason, lines
+
+
 def _details(error: grpc.RpcError) -> list[Any]:
     status = rpc_status.from_call(error)
     return list(status.details) if status is not None else []
+
+
+def enum_label(enum_type: Any, number: int) -> str:
+    """`GRANT_STATE_APPROVED` → `approved`, `SHARING_TYPE_NOT_SHARED` → `not_shared`; unspecified → ``."""
+    prefix = enum_type.keys()[0].removesuffix("UNSPECIFIED")
+    return "" if number == 0 else str(enum_type.Name(number)).removeprefix(prefix).lower()
+
+
+AUDIT_COLUMNS = (
+    "sequence",
+    "time",
+    "kind",
+    "principal",
+    "action",
+    "object",
+    "subject",
+    "items",
+    "decision",
+    "reason",
+    "grant",
+    "policy_revision",
+    "trace_id",
+    "recorded_by",
+    "message",
+)
+
+
+def audit_record(entry: authz_pb2.AuditEntry) -> dict[str, Any]:
+    """One audit entry as a flat record, the same for CSV and JSON Lines (the CLI's and the console's)."""
+    from govmesh.contracts.authz.v1 import authz_pb2 as pb
+
+    return {
+        "sequence": entry.sequence,
+        "time": entry.create_time.ToDatetime(tzinfo=UTC).isoformat(),
+        "kind": enum_label(pb.AuditEntryKind, entry.kind),
+        "principal": entry.principal,
+        "action": enum_label(pb.Action, entry.action),
+        "object": entry.object,
+        "subject": entry.subject,
+        "items": list(entry.items),
+        "decision": enum_label(pb.Decision, entry.decision),
+        "reason": enum_label(pb.ReasonCode, entry.reason),
+        "grant": entry.grant,
+        "policy_revision": entry.policy_revision,
+        "trace_id": entry.trace_id,
+        "recorded_by": entry.recorded_by,
+        "message": entry.message,
+    }
+
+
+def write_audit(entries: list[authz_pb2.AuditEntry], output_format: str, out: TextIO) -> None:
+    """Audit entries as CSV (a header, then one row each) or as JSON Lines."""
+    if output_format == "jsonl":
+        for entry in entries:
+            out.write(json.dumps(audit_record(entry), ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=AUDIT_COLUMNS)
+    writer.writeheader()
+    for entry in entries:
+        record = audit_record(entry)
+        writer.writerow({**record, "items": " ".join(record["items"])})
+
+
+def grant_application(
+    subject_code: str,
+    items: list[str],
+    *,
+    consumers: list[str],
+    groups: list[str],
+    purpose: str,
+    legal_basis: str,
+    end: datetime,
+    start: datetime | None = None,
+    actions: list[int] | None = None,
+    divisions: list[str] | None = None,
+    entity_keys: list[str] | None = None,
+    requested_only: bool = False,
+) -> authz_pb2.Grant:
+    """A grant to apply for: one consumer alone is point-to-point, anything more one-to-many."""
+    from govmesh.contracts.authz.v1 import authz_pb2 as pb
+
+    one = len(consumers) == 1 and not groups
+    grant = pb.Grant(
+        subject=f"subjects/{subject_code}",
+        items=items,
+        mode=pb.GRANT_MODE_POINT_TO_POINT if one else pb.GRANT_MODE_ONE_TO_MANY,
+        consumer_departments=consumers,
+        consumer_groups=groups,
+        actions=actions or [],  # type: ignore[arg-type]
+        purpose=purpose,
+        legal_basis=legal_basis,
+    )
+    grant.end_time.FromDatetime(end)
+    if start is not None:
+        grant.start_time.FromDatetime(start)
+    if divisions or entity_keys or requested_only:
+        grant.row_scope.CopyFrom(
+            pb.RowScope(
+                division_codes=divisions or [], entity_keys=entity_keys or [], requested_entities_only=requested_only
+            )
+        )
+    return grant

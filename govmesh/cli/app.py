@@ -29,6 +29,8 @@ SERVICES = {
     "authz": "govmesh.services.authz.main",
     "exchange": "govmesh.services.exchange.main",
     "gateway": "govmesh.services.gateway.main",
+    # The web console, a client of the gateway like any department; it starts once the gateway serves.
+    "console": "govmesh.console.main",
 }
 
 
@@ -40,6 +42,7 @@ register_lazy(
         # One command with filters rather than a group: `govmesh audit --reason not_provider --format csv`.
         "audit": LazyCommand("govmesh.cli.authz:audit", "The audit log of grant changes and denials."),
         "ledger": LazyCommand("govmesh.cli.exchange:app", "The exchange ledger: verify its chain, count exchanges."),
+        "console": LazyCommand("govmesh.cli.console:app", "The web console: a one-time sign-in link."),
     }
 )
 
@@ -81,7 +84,8 @@ def up(
     if data_dir is not None:
         config = config.model_copy(update={"data_dir": data_dir})
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    from govmesh.services.catalog.files import SEED_DIR, read_departments
+    from govmesh.kernel.catalog.files import read_departments
+    from govmesh.services.catalog.shipped import SEED_DIR
 
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     certs_dir = supervisor.ensure_development_certificates(config, [d.code for d in departments])
@@ -96,12 +100,15 @@ def up(
         for service, address in addresses.items():
             process = runner.start(service, address)
             console.print(f"starting {service} on {address} …")
-            healthy = supervisor.wait_healthy(
-                address,
-                timeout=120,
-                credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None,
-                process=process,
-            )
+            if service == "console":
+                healthy = supervisor.wait_http_healthy(f"http://{address}/healthz", timeout=60, process=process)
+            else:
+                healthy = supervisor.wait_healthy(
+                    address,
+                    timeout=120,
+                    credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None,
+                    process=process,
+                )
             log_path = config.data_dir / "logs" / f"{service}.log"
             if not healthy:
                 why = (
@@ -125,6 +132,10 @@ def up(
         )
         console.print(
             f"spans: {env['GOVMESH_TRACE_FILE']}    database: {config.resolved_database_url().split('@')[-1]}"
+        )
+        console.print(
+            f"web console: [bold]http://{config.console_host}:{config.console_port}[/bold] "
+            "(sign in with a link from `govmesh console login --as department/AIC`)"
         )
         console.print("Ctrl-C stops every process.")
         crashed = asyncio.run(supervisor.wait_for_stop_or_crash(runner))

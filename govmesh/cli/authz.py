@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
@@ -27,6 +26,7 @@ from govmesh.cli.common import (
     label,
     print_json,
 )
+from govmesh.client import audit_record, grant_application, write_audit
 from govmesh.contracts.authz.v1 import authz_pb2 as pb
 from govmesh.contracts.authz.v1 import authz_pb2_grpc
 
@@ -148,27 +148,20 @@ def apply(
     insecure: Insecure = False,
 ) -> None:
     """Apply for a grant on CONDITIONAL items of a subject (as a consumer department: --as department/LTAX)."""
-    consumers, groups = consumers or [], groups or []
-    mode = pb.GRANT_MODE_POINT_TO_POINT if len(consumers) == 1 and not groups else pb.GRANT_MODE_ONE_TO_MANY
-    grant = pb.Grant(
-        subject=f"subjects/{subject}",
-        items=items,
-        mode=mode,
-        consumer_departments=consumers,
-        consumer_groups=groups,
-        actions=[_enum_value(pb.Action, a, "--action") for a in actions or []],  # type: ignore[misc]
+    grant = grant_application(
+        subject,
+        items,
+        consumers=consumers or [],
+        groups=groups or [],
+        actions=[_enum_value(pb.Action, a, "--action") for a in actions or []],
         purpose=purpose,
         legal_basis=legal_basis,
-        end_time=_stamp(parse_time(end, "--end")),
+        end=parse_time(end, "--end"),
+        start=parse_time(start, "--start") if start else None,
+        divisions=divisions,
+        entity_keys=entity_keys,
+        requested_only=requested_only,
     )
-    if start:
-        grant.start_time.CopyFrom(_stamp(parse_time(start, "--start")))
-    if divisions or entity_keys or requested_only:
-        grant.row_scope.CopyFrom(
-            pb.RowScope(
-                division_codes=divisions or [], entity_keys=entity_keys or [], requested_entities_only=requested_only
-            )
-        )
     with _stub(target, identity, insecure) as stub:
         reply = stub.ApplyGrant(pb.ApplyGrantRequest(grant=grant, request_id=request_id, validate_only=validate_only))
     if validate_only:
@@ -338,46 +331,6 @@ def show(
     console.print(table)
 
 
-AUDIT_COLUMNS = (
-    "sequence",
-    "time",
-    "kind",
-    "principal",
-    "action",
-    "object",
-    "subject",
-    "items",
-    "decision",
-    "reason",
-    "grant",
-    "policy_revision",
-    "trace_id",
-    "recorded_by",
-    "message",
-)
-
-
-def audit_record(entry: pb.AuditEntry) -> dict[str, Any]:
-    """One audit entry as a flat record, the same for CSV and JSON Lines."""
-    return {
-        "sequence": entry.sequence,
-        "time": entry.create_time.ToDatetime(tzinfo=UTC).isoformat(),
-        "kind": label(pb.AuditEntryKind, entry.kind),
-        "principal": entry.principal,
-        "action": label(pb.Action, entry.action),
-        "object": entry.object,
-        "subject": entry.subject,
-        "items": list(entry.items),
-        "decision": label(pb.Decision, entry.decision),
-        "reason": label(pb.ReasonCode, entry.reason),
-        "grant": entry.grant,
-        "policy_revision": entry.policy_revision,
-        "trace_id": entry.trace_id,
-        "recorded_by": entry.recorded_by,
-        "message": entry.message,
-    }
-
-
 def audit(
     principal: Annotated[str, typer.Option(help="Only this principal, kind/code or principals/kind/code.")] = "",
     actions: Annotated[list[str] | None, typer.Option("--action", help="Only this action; repeatable.")] = None,
@@ -456,18 +409,6 @@ def _open_output(path: Path | None) -> Iterator[TextIO]:
         return
     with path.open("w", encoding="utf-8", newline="") as handle:
         yield handle
-
-
-def write_audit(entries: list[pb.AuditEntry], output_format: str, out: TextIO) -> None:
-    if output_format == "jsonl":
-        for entry in entries:
-            out.write(json.dumps(audit_record(entry), ensure_ascii=False) + "\n")
-        return
-    writer = csv.DictWriter(out, fieldnames=AUDIT_COLUMNS)
-    writer.writeheader()
-    for entry in entries:
-        record = audit_record(entry)
-        writer.writerow({**record, "items": " ".join(record["items"])})
 
 
 def _print_audit(entries: list[pb.AuditEntry], next_token: str) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import grpc
 import typer
-from google.protobuf import field_mask_pb2, json_format
+from google.protobuf import json_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from rich.console import Console
@@ -30,10 +30,10 @@ from govmesh.cli.common import (
 from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog import convert as model_convert
+from govmesh.kernel.catalog import plan as plan_requests
+from govmesh.kernel.catalog.files import FileError, read_catalog_dir, subject_line, write_catalog_dir
 from govmesh.kernel.catalog.model import Subject
 from govmesh.services.catalog.domain.compatibility import diff_subjects
-from govmesh.services.catalog.files import FileError, read_catalog_dir, subject_line, write_catalog_dir
-from govmesh.services.catalog.usecases import SUBJECT_FIELDS
 
 app = typer.Typer(help="The metadata catalog: departments, subjects, data items.", no_args_is_help=True)
 
@@ -228,24 +228,14 @@ def _make_plan(stub: catalog_pb2_grpc.CatalogServiceStub, directory: Path, *, ma
 def _plan_subject(
     stub: catalog_pb2_grpc.CatalogServiceStub, plan: Plan, path: Path, subject: Subject, *, exists: bool, reason: str
 ) -> None:
-    message = model_convert.subject_to_proto(subject)
-    if not exists:
-        created = stub.CreateSubject(pb.CreateSubjectRequest(subject=message, reason=reason, validate_only=True))
-        plan.creates.append((path, subject, created.change))
+    request = plan_requests.check_request(subject, exists=exists, reason=reason)
+    if isinstance(request, pb.CreateSubjectRequest):
+        plan.creates.append((path, subject, stub.CreateSubject(request).change))
         return
-    reply = stub.UpdateSubject(
-        pb.UpdateSubjectRequest(
-            subject=message,
-            update_mask=field_mask_pb2.FieldMask(paths=sorted(SUBJECT_FIELDS)),
-            reason=reason,
-            # The plan asks with `major` so every breaking change is listed, not just refused.
-            major=True,
-            validate_only=True,
-        )
-    )
-    if reply.change.changes:
-        plan.updates.append((path, subject, reply.change))
-        plan.breaking += [(path, c) for c in reply.change.changes if c.breaking]
+    change = stub.UpdateSubject(request).change
+    if change.changes:
+        plan.updates.append((path, subject, change))
+        plan.breaking += [(path, c) for c in plan_requests.breaking(change)]
 
 
 def _file_errors(path: Path, error: grpc.RpcError) -> list[FileError]:
@@ -348,16 +338,11 @@ def apply(
         if result.errors or (result.breaking and not major):
             console.print("[red]nothing applied[/red]")
             raise typer.Exit(1)
-        for _path, subject, _change in result.creates:
-            stub.CreateSubject(pb.CreateSubjectRequest(subject=model_convert.subject_to_proto(subject), reason=reason))
-        for _path, subject, _change in result.updates:
-            breaking = any(c.breaking for c in _change.changes)
-            stub.UpdateSubject(
-                pb.UpdateSubjectRequest(
-                    subject=model_convert.subject_to_proto(subject),
-                    update_mask=field_mask_pb2.FieldMask(paths=sorted(SUBJECT_FIELDS)),
-                    reason=reason,
-                    major=major and breaking,
-                )
-            )
+        for exists, changes in ((False, result.creates), (True, result.updates)):
+            for _path, subject, change in changes:
+                request = plan_requests.apply_request(subject, change, exists=exists, reason=reason, major=major)
+                if isinstance(request, pb.UpdateSubjectRequest):
+                    stub.UpdateSubject(request)
+                else:
+                    stub.CreateSubject(request)
     console.print(f"applied: {len(result.creates)} created, {len(result.updates)} updated")

@@ -69,30 +69,17 @@ def gateway_stub(
 
 def detail_lines(error: grpc.RpcError) -> list[str]:
     """The rich details of a failed call as lines: field violations, refused preconditions, the reason code."""
-    from google.rpc import error_details_pb2
-    from grpc_status import rpc_status
+    from govmesh.client import error_details
 
-    status = rpc_status.from_call(error)
-    lines: list[str] = []
-    for detail in status.details if status else []:
-        bad, pre, info = (
-            error_details_pb2.BadRequest(),
-            error_details_pb2.PreconditionFailure(),
-            error_details_pb2.ErrorInfo(),
-        )
-        if detail.Unpack(bad):
-            lines += [f"{v.field}: {v.description}" for v in bad.field_violations]
-        elif detail.Unpack(pre):
-            lines += [f"{v.type} {v.subject}: {v.description}" for v in pre.violations]
-        elif detail.Unpack(info) and info.reason != error.code().name:
-            lines.append(f"reason: {info.reason}")
-    return lines
+    reason, lines = error_details(error)
+    return [*lines, f"reason: {reason}"] if reason and reason != error.code().name else lines
 
 
 def label(enum_type: Any, number: int) -> str:
     """`SHARING_TYPE_NOT_SHARED` → `not_shared`; the unspecified value → an empty string."""
-    prefix = enum_type.keys()[0].removesuffix("UNSPECIFIED")
-    return "" if number == 0 else enum_type.Name(number).removeprefix(prefix).lower()
+    from govmesh.client import enum_label
+
+    return enum_label(enum_type, number)
 
 
 def print_json(document: Any) -> None:

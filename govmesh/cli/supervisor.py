@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -77,6 +78,22 @@ def wait_healthy(
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return True
         except grpc.RpcError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def wait_http_healthy(url: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> bool:
+    """Polls an HTTP health endpoint (the console's /healthz) until it answers 200, the process exits or time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1.0) as reply:  # noqa: S310 - our own loopback URL
+                if reply.status == 200:
+                    return True
+        except OSError:
             pass
         time.sleep(0.2)
     return False

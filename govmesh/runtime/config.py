@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         description="Require mutual TLS at the gateway with certificates from <data_dir>/certs; "
         "false serves plaintext where every caller is anonymous (development only).",
     )
+    console_host: str = Field(default="127.0.0.1", description="Address the web console binds to.")
+    console_port: int = Field(default=8080, description="The web console's port (http://127.0.0.1:8080).")
+    console_session_minutes: int = Field(
+        default=480, description="How long a console session lasts after its login link was used."
+    )
+    console_login_minutes: int = Field(
+        default=10, description="How long a `govmesh console login` link may wait before it is used (once)."
+    )
     catalog_port: int = Field(default=50061, description="Loopback port of the catalog service.")
     authz_port: int = Field(default=50062, description="Loopback port of the authz service.")
     exchange_port: int = Field(default=50063, description="Loopback port of the exchange service.")

@@ -91,11 +91,16 @@ class MeshServer:
 
     async def serve_until_signalled(self, grace: float) -> None:
         """Serves until SIGTERM or SIGINT, then stops gracefully."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await wait_for_stop_signal()
         log.info("%s stopping: draining in-flight calls for up to %.1fs", self.name, grace)
         await self.stop(grace)
         log.info("%s stopped", self.name)
+
+
+async def wait_for_stop_signal() -> None:
+    """Returns when the process gets SIGTERM or SIGINT (how `govmesh up` and Ctrl-C stop a process)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

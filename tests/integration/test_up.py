@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -23,11 +27,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_up(data_dir: Path, database_url: str, gateway_port: int) -> subprocess.Popen[str]:
+def _start_up(
+    data_dir: Path, database_url: str, gateway_port: int, console_port: int | None = None
+) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env.update(
         GOVMESH_GATEWAY_PORT=str(gateway_port),
         GOVMESH_HTTP_PORT=str(_free_port()),
+        GOVMESH_CONSOLE_PORT=str(console_port or _free_port()),
         GOVMESH_CATALOG_PORT=str(_free_port()),
         GOVMESH_AUTHZ_PORT=str(_free_port()),
         GOVMESH_EXCHANGE_PORT=str(_free_port()),
@@ -66,12 +73,34 @@ def _stats(data_dir: Path, port: int) -> pb.GetCatalogStatsResponse:
         return catalog_pb2_grpc.CatalogServiceStub(channel).GetCatalogStats(pb.GetCatalogStatsRequest(), timeout=10)
 
 
+def _console_home(data_dir: Path, console_port: int, principal: str) -> str:
+    """Signs in to the console `up` started with a `govmesh console login` link; returns the home page."""
+    env = dict(os.environ, GOVMESH_DATA_DIR=str(data_dir), GOVMESH_CONSOLE_PORT=str(console_port))
+    printed = subprocess.run(
+        [sys.executable, "-m", "govmesh.cli", "console", "login", "--as", principal, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    link = json.loads(printed.stdout)["url"]
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0]
+    with browser.open(link, timeout=10) as confirm:
+        assert f"Sign in as {principal}" in confirm.read().decode()
+    form = urllib.parse.urlencode({"token": token}).encode()
+    with browser.open(f"http://127.0.0.1:{console_port}/login", data=form, timeout=30) as home:
+        return str(home.read().decode())
+
+
 def _run_once(data_dir: Path, database_url: str) -> tuple[str, pb.GetCatalogStatsResponse]:
-    port = _free_port()
-    process = _start_up(data_dir, database_url, port)
+    port, console_port = _free_port(), _free_port()
+    process = _start_up(data_dir, database_url, port, console_port)
     try:
         printed = _wait_for_line(process, "Ctrl-C stops every process")
         stats = _stats(data_dir, port)
+        # The console answers as the principal of the link, through the gateway (the home page calls WhoAmI).
+        assert "Signed in as <b>department/LTAX</b>" in _console_home(data_dir, console_port, "department/LTAX")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         rest = process.stdout.read() if process.stdout else ""
@@ -86,7 +115,7 @@ def test_up_starts_the_mesh_prints_its_endpoints_and_stops_cleanly(tmp_path: Pat
     data_dir = tmp_path / "mesh"
     output, stats = _run_once(data_dir, database_url)
     assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
-    assert "catalog" in output and "gateway" in output and "stopped." in output
+    assert "catalog" in output and "gateway" in output and "console" in output and "stopped." in output
     assert "HTTP/JSON door: https://127.0.0.1:" in output
     assert (data_dir / "certs" / "department-AIC.pem").exists()
     assert len(list((data_dir / "certs").glob("department-*.pem"))) == 46

@@ -1,4 +1,4 @@
-"""Unit tests for the catalog-as-code YAML layout (catalog.files): errors with file and line, and round trips."""
+"""Unit tests for the catalog-as-code YAML layout (kernel.catalog.files): errors with file and line, and round trips."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from govmesh.kernel.catalog.files import (
+    FileError,
+    read_catalog_dir,
+    read_departments,
+    read_subject,
+    write_catalog_dir,
+)
 from govmesh.kernel.catalog.model import (
     DataItem,
     DataType,
@@ -24,14 +31,7 @@ from govmesh.kernel.catalog.model import (
     Version,
 )
 from govmesh.services.catalog.domain.rules import check_subject
-from govmesh.services.catalog.files import (
-    SEED_DIR,
-    FileError,
-    read_catalog_dir,
-    read_departments,
-    read_subject,
-    write_catalog_dir,
-)
+from govmesh.services.catalog.shipped import SEED_DIR
 
 VALID_SUBJECT = """\
 code: "102.001"

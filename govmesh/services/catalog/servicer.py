@@ -13,12 +13,13 @@ from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog import convert as model_convert
 from govmesh.kernel.catalog.model import Version
+from govmesh.kernel.catalog.plan import SUBJECT_FIELDS
 from govmesh.kernel.catalog.validation import RecordViolation, TypedValue
 from govmesh.runtime.errors import ViolationCollector
 from govmesh.runtime.identity import current_principal
 from govmesh.runtime.paging import page_request
 from govmesh.services.catalog import convert
-from govmesh.services.catalog.usecases import ITEM_FIELDS, SUBJECT_FIELDS, Catalog
+from govmesh.services.catalog.usecases import ITEM_FIELDS, Catalog
 
 # grpc ships no type hints; the alias keeps signatures readable.
 Context: TypeAlias = grpc.aio.ServicerContext

@@ -10,6 +10,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from govmesh.kernel.catalog.files import read_catalog_dir
 from govmesh.kernel.catalog.model import (
     CatalogChange,
     DataItem,
@@ -22,6 +23,7 @@ from govmesh.kernel.catalog.model import (
     SubjectVersionEntry,
     Version,
 )
+from govmesh.kernel.catalog.plan import SUBJECT_FIELDS
 from govmesh.kernel.catalog.validation import RecordViolation, TypedValue
 from govmesh.kernel.catalog.view import CatalogView, SearchHit
 from govmesh.runtime.errors import (
@@ -38,16 +40,13 @@ from govmesh.runtime.identity import Principal
 from govmesh.runtime.paging import Page, PageRequest, paginate, token_for
 from govmesh.services.catalog.domain.compatibility import diff_subjects
 from govmesh.services.catalog.domain.rules import check_subject
-from govmesh.services.catalog.files import SEED_DIR, read_catalog_dir
 from govmesh.services.catalog.persistence.repository import CatalogRepository
+from govmesh.services.catalog.shipped import SEED_DIR
 
 log = logging.getLogger("govmesh.catalog")
 
 MAINTAINER_ROLE = "catalog-maintainer"
 MAX_RECORDS_PER_VALIDATION = 10_000
-SUBJECT_FIELDS = frozenset(
-    {"name_zh", "name_en", "provider", "abstract", "category", "format", "update_cycle", "release_date", "items"}
-)
 ITEM_FIELDS = frozenset(
     f.name for f in dataclasses.fields(DataItem) if f.name not in {"code", "subject_code", "deprecated"}
 )

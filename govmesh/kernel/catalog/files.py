@@ -22,7 +22,6 @@ from govmesh.kernel.catalog.model import (
     Version,
 )
 
-SEED_DIR = Path(__file__).resolve().parent / "seed"
 LINE_KEY = "__line__"
 KEY_LINES = "__key_lines__"
 
@@ -147,11 +146,18 @@ class _Reader:
 
     def load(self, path: Path) -> Any:
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - a safe loader
+            return self.parse(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            self.errors.append(FileError(self.file, 1, str(error)))
+        return None
+
+    def parse(self, text: str) -> Any:
+        try:
+            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark
             self.errors.append(FileError(self.file, (mark.line + 1) if mark else 1, str(error.problem)))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        except yaml.YAMLError as error:
             self.errors.append(FileError(self.file, 1, str(error)))
         return None
 
@@ -185,8 +191,18 @@ def read_departments(path: Path) -> tuple[list[Department], list[FileError]]:
 
 
 def read_subject(path: Path) -> tuple[Subject | None, list[FileError]]:
+    """A subject file; its code must match the file name."""
     reader = _Reader(str(path))
-    doc = reader.load(path)
+    return _subject(reader, reader.load(path), path.name)
+
+
+def parse_subject(text: str, source: str = "subject.yaml") -> tuple[Subject | None, list[FileError]]:
+    """A subject written as YAML text (a maintainer's edit in a form); errors name `source` and the line."""
+    reader = _Reader(source)
+    return _subject(reader, reader.parse(text), None)
+
+
+def _subject(reader: _Reader, doc: Any, file_name: str | None) -> tuple[Subject | None, list[FileError]]:
     if not isinstance(doc, dict):
         if not reader.errors:
             reader.error(None, "a subject file must be a mapping")
@@ -241,8 +257,8 @@ def read_subject(path: Path) -> tuple[Subject | None, list[FileError]]:
         items=tuple(items),
         deprecated=reader.flag(doc, "deprecated"),
     )
-    if code and path.stem != code:
-        reader.error(doc, f"code: {code} must match the file name {path.name}", "code")
+    if code and file_name is not None and Path(file_name).stem != code:
+        reader.error(doc, f"code: {code} must match the file name {file_name}", "code")
     return subject, reader.errors
 
 
@@ -285,17 +301,26 @@ def write_catalog_dir(directory: Path, departments: list[Department], subjects: 
     (directory / "subjects").mkdir(parents=True, exist_ok=True)
     _dump(directory / "departments.yaml", {"departments": [d.to_document() for d in departments]})
     for subject in subjects:
-        doc = subject.to_document()
-        doc.pop("deprecated") if not doc["deprecated"] else None
-        for item in doc["items"]:
-            item.pop("subject_code")
-            for key, empty in (("scale", 0), ("enum_values", []), ("format_standard", "none"), ("deprecated", False)):
-                if item.get(key) == empty:
-                    item.pop(key)
-        _dump(directory / "subjects" / f"{subject.code}.yaml", doc)
+        (directory / "subjects" / f"{subject.code}.yaml").write_text(subject_text(subject), encoding="utf-8")
     return len(subjects) + 1
 
 
+def subject_text(subject: Subject) -> str:
+    """A subject as the YAML `read_subject` and `parse_subject` read, defaults left out."""
+    doc = subject.to_document()
+    doc.pop("deprecated") if not doc["deprecated"] else None
+    for item in doc["items"]:
+        item.pop("subject_code")
+        for key, empty in (("scale", 0), ("enum_values", []), ("format_standard", "none"), ("deprecated", False)):
+            if item.get(key) == empty:
+                item.pop(key)
+    return _yaml(doc)
+
+
 def _dump(path: Path, doc: dict[str, Any]) -> None:
+    path.write_text(_yaml(doc), encoding="utf-8")
+
+
+def _yaml(doc: dict[str, Any]) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    path.write_text(yaml.dump(doc, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
+    return str(yaml.dump(doc, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120))
