@@ -1,0 +1,1 @@
+"""The masters service: one master record per real person or enterprise, linked to departments' records."""
