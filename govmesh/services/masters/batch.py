@@ -1,0 +1,332 @@
+"""Batch linking of a department's CSV file into master records, with Splink on DuckDB (blocked, not all pairs)."""
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from govmesh.kernel.names import company_forms_compatible
+from govmesh.services.masters.domain.comparisons import LinkageModel, default_model
+from govmesh.services.masters.domain.records import DepartmentRecord, Kind, PreparedRecord, prepare
+from govmesh.services.masters.domain.rules import MODEL_NAME, Thresholds, identifier_rule
+from govmesh.services.masters.splink_model import estimate_model, predict_links, records_table
+
+__all__ = [
+    "INPUT_HEADER",
+    "OUTPUT_HEADER",
+    "BatchSummary",
+    "MalformedInputError",
+    "ProgressCallback",
+    "link_csv",
+    "link_table",
+    "read_prepared",
+]
+
+INPUT_HEADER: Final = (
+    "record_id", "kind", "department", "name", "uscc", "id_number", "address",
+    "legal_rep", "district", "established", "birth_date", "gender",
+)  # fmt: skip
+OUTPUT_HEADER: Final = ("record_id", "department", "master_id", "match", "score", "invalid_identifier", "review_with")
+_REQUIRED: Final = ("record_id", "kind", "department", "name")
+_CHUNK: Final = 50_000
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as (stage, done, total) while a batch runs; total is 0 when not known in advance."""
+
+
+class MalformedInputError(ValueError):
+    """The input file cannot be linked as it is; `line` is the 1-based line of the first problem."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}")
+        self.line = line
+        self.problem = problem
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    del stage, done, total
+
+
+def _decoded_lines(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise MalformedInputError(line, f"not UTF-8 (byte 0x{raw[error.start]:02x})") from error
+
+
+def _record_from_row(row: list[str], line: int) -> DepartmentRecord:
+    if len(row) != len(INPUT_HEADER):
+        raise MalformedInputError(line, f"expected {len(INPUT_HEADER)} fields, got {len(row)}")
+    values = dict(zip(INPUT_HEADER, (value.strip() for value in row), strict=True))
+    for name in _REQUIRED:
+        if not values[name]:
+            raise MalformedInputError(line, f"{name} is empty")
+    try:
+        kind = Kind(values.pop("kind"))
+    except ValueError:
+        raise MalformedInputError(line, f"kind must be 'person' or 'enterprise', got {row[1]!r}") from None
+    return DepartmentRecord(kind=kind, **values)
+
+
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None or tuple(name.strip() for name in header) != INPUT_HEADER:
+            raise MalformedInputError(1, f"the header must be {','.join(INPUT_HEADER)}")
+        for row in reader:
+            if row:
+                yield reader.line_num, row
+    except csv.Error as error:
+        raise MalformedInputError(reader.line_num, f"not valid CSV ({error})") from error
+
+
+@dataclass
+class _Prepared:
+    """Prepared records held column-wise (Arrow) so that a million of them stay small."""
+
+    batches: list[pa.RecordBatch] = field(default_factory=list)
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    kinds: list[Kind] = field(default_factory=list)
+    problems: list[str | None] = field(default_factory=list)
+
+    def add_chunk(self, chunk: list[PreparedRecord], first_id: int) -> None:
+        table = records_table(chunk, range(first_id, first_id + len(chunk)))
+        self.batches.extend(table.to_batches())
+        for record in chunk:
+            self.keys.append((record.key.department, record.key.record_id))
+            self.kinds.append(record.kind)
+            self.problems.append(record.identifier_problem)
+
+    def table(self) -> pa.Table:
+        schema = records_table([]).schema
+        return pa.Table.from_batches(self.batches, schema=schema)
+
+
+def read_prepared(path: Path, progress: ProgressCallback = _no_progress) -> _Prepared:
+    """Read, check and prepare every record of a CSV file; MalformedInputError on the first bad line."""
+    text = _decoded_lines(path.read_bytes())
+    total = text.count("\n")
+    prepared = _Prepared()
+    seen: set[tuple[str, str]] = set()
+    chunk: list[PreparedRecord] = []
+    for line, row in _rows(text):
+        record = _record_from_row(row, line)
+        if record.key in seen:
+            raise MalformedInputError(line, f"record {record.department}/{record.record_id} appears twice")
+        seen.add(record.key)
+        chunk.append(prepare(record))
+        if len(chunk) == _CHUNK:
+            prepared.add_chunk(chunk, len(prepared.keys))
+            chunk = []
+            progress("read", len(prepared.keys), total)
+    prepared.add_chunk(chunk, len(prepared.keys))
+    progress("read", len(prepared.keys), total)
+    return prepared
+
+
+class _Groups:
+    """Union–find over record positions that refuses merges putting two valid identifiers in one group."""
+
+    def __init__(self, identifiers: Sequence[str | None]) -> None:
+        self.parent = list(range(len(identifiers)))
+        self.identifier: list[str | None] = list(identifiers)
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, left: int, right: int) -> bool:
+        left_root, right_root = self.find(left), self.find(right)
+        if left_root == right_root:
+            return True
+        left_id, right_id = self.identifier[left_root], self.identifier[right_root]
+        if left_id is not None and right_id is not None and left_id != right_id:
+            return False
+        low, high = sorted((left_root, right_root))
+        self.parent[high] = low
+        self.identifier[low] = left_id or right_id
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    records: int
+    masters: int
+    linked_by_rule: int
+    linked_by_model: int
+    review: int
+    invalid_identifiers: int
+
+
+@dataclass
+class _Outcome:
+    """Per record position: how it joined its group (rule, model or new), the score, a group to review it with."""
+
+    match: list[str]
+    score: list[float]
+    review_with: list[int | None]
+
+    @classmethod
+    def empty(cls, size: int) -> "_Outcome":
+        return cls(match=["new"] * size, score=[0.0] * size, review_with=[None] * size)
+
+    def mark(self, position: int, method: str, score: float) -> None:
+        if self.match[position] == "new":
+            self.match[position], self.score[position] = method, score
+
+
+def _link_by_identifier(table: pa.Table, groups: _Groups, outcome: _Outcome, rule: str) -> None:
+    first_holder: dict[str, int] = {}
+    positions = table.column("unique_id").to_pylist()
+    for position, identifier in zip(positions, table.column("identifier").to_pylist(), strict=True):
+        if identifier is None:
+            continue
+        first = first_holder.setdefault(identifier, position)
+        if first != position:
+            groups.union(first, position)
+            outcome.mark(first, rule, 1.0)
+            outcome.mark(position, rule, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Forbidden:
+    """What the rules forbid merging, by record position: a different branch part or legal form."""
+
+    branches: list[str | None]
+    forms: list[str | None]
+
+    def forbids(self, left: int, right: int) -> bool:
+        if self.branches[left] != self.branches[right]:
+            return True
+        return not company_forms_compatible(self.forms[left], self.forms[right])
+
+
+def _link_by_model(
+    table: pa.Table,
+    model: LinkageModel,
+    thresholds: Thresholds,
+    state: tuple[_Groups, _Outcome, _Forbidden],
+) -> None:
+    groups, outcome, forbidden = state
+    # Strongest evidence first, so that a refused merge (two credit codes) never blocks a better one.
+    edges = sorted(predict_links(table, model, thresholds.review), key=lambda edge: -edge[2])
+    undecided: list[tuple[int, int]] = []
+    for left, right, probability in edges:
+        if forbidden.forbids(left, right):
+            continue
+        if probability < thresholds.link:
+            undecided.append((left, right))
+        elif groups.union(left, right):
+            outcome.mark(left, MODEL_NAME, probability)
+            outcome.mark(right, MODEL_NAME, probability)
+    for left, right in undecided:
+        if groups.find(left) != groups.find(right):
+            outcome.review_with[left] = outcome.review_with[left] or groups.find(right)
+            outcome.review_with[right] = outcome.review_with[right] or groups.find(left)
+
+
+def link_table(
+    prepared: _Prepared,
+    models: Mapping[Kind, LinkageModel],
+    thresholds: Thresholds,
+    progress: ProgressCallback = _no_progress,
+) -> tuple[_Groups, _Outcome]:
+    """Group prepared records into master records: identifier rule first, then Splink's model links."""
+    table = prepared.table()
+    groups = _Groups(table.column("identifier").to_pylist())
+    outcome = _Outcome.empty(table.num_rows)
+    forbidden = _Forbidden(table.column("branch").to_pylist(), table.column("form").to_pylist())
+    kinds = pa.array([kind.value for kind in prepared.kinds], pa.string())
+    for step, kind in enumerate(Kind, start=1):
+        subset = table.filter(pc.equal(kinds, kind.value))
+        if subset.num_rows:
+            _link_by_identifier(subset, groups, outcome, identifier_rule(kind))
+            _link_by_model(subset, models[kind], thresholds, (groups, outcome, forbidden))
+        progress("link", step, len(Kind))
+    return groups, outcome
+
+
+def _write_output(path: Path, prepared: _Prepared, groups: _Groups, outcome: _Outcome) -> None:
+    # Written beside the target and renamed into place, so that a failed run leaves no partial file.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(OUTPUT_HEADER)
+            for position, (department, record_id) in enumerate(prepared.keys):
+                review = outcome.review_with[position]
+                writer.writerow((
+                    record_id, department, _master_id(prepared, groups.find(position)), outcome.match[position],
+                    f"{outcome.score[position]:.6f}", prepared.problems[position] or "",
+                    "" if review is None else _master_id(prepared, groups.find(review)),
+                ))  # fmt: skip
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _master_id(prepared: _Prepared, root: int) -> str:
+    # A group is named after its first record in the file: stable for a given input, readable in review.
+    department, record_id = prepared.keys[root]
+    return f"{prepared.kinds[root].value}/{department}/{record_id}"
+
+
+def link_csv(
+    input_path: Path,
+    output_path: Path,
+    *,
+    models: Mapping[Kind, LinkageModel] | None = None,
+    thresholds: Thresholds | None = None,
+    estimate: bool = False,
+    progress: ProgressCallback = _no_progress,
+) -> BatchSummary:
+    """Link the records of a CSV file into master records and write one output line per input record.
+
+    With `estimate`, the model's m/u parameters are first estimated on the file itself (Splink EM);
+    otherwise `models` (or the default untrained ones) are used as given.
+    """
+    prepared = read_prepared(input_path, progress)
+    chosen = dict(models or {kind: default_model(kind) for kind in Kind})
+    if estimate:
+        chosen = _estimated(prepared, chosen)
+    groups, outcome = link_table(prepared, chosen, thresholds or Thresholds(), progress)
+    _write_output(output_path, prepared, groups, outcome)
+    progress("write", len(prepared.keys), len(prepared.keys))
+    roots = {groups.find(position) for position in range(len(prepared.keys))}
+    return BatchSummary(
+        records=len(prepared.keys),
+        masters=len(roots),
+        linked_by_rule=sum(1 for match in outcome.match if match.startswith("exact_")),
+        linked_by_model=outcome.match.count(MODEL_NAME),
+        review=sum(1 for review in outcome.review_with if review is not None),
+        invalid_identifiers=sum(1 for problem in prepared.problems if problem),
+    )
+
+
+def _estimated(prepared: _Prepared, starting: Mapping[Kind, LinkageModel]) -> dict[Kind, LinkageModel]:
+    table = prepared.table()
+    kinds = pa.array([kind.value for kind in prepared.kinds], pa.string())
+    estimated = dict(starting)
+    for kind in Kind:
+        subset = table.filter(pc.equal(kinds, kind.value))
+        if subset.num_rows >= _MIN_RECORDS_TO_ESTIMATE:
+            estimated[kind] = estimate_model(subset, kind, starting=starting[kind])
+    return estimated
+
+
+# EM on fewer records than this estimates noise; the starting parameters are kept instead.
+_MIN_RECORDS_TO_ESTIMATE: Final = 1000

@@ -1,0 +1,171 @@
+"""The master-record model on Splink (DuckDB): settings from the domain's comparisons, EM training, prediction.
+
+The domain declares the comparisons and blocking keys; this module renders them as Splink settings so
+that the batch path scores exactly the levels the incremental path scores, and reads the trained m/u
+parameters back into the domain's LinkageModel.
+"""
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
+from govmesh.services.masters.domain.comparisons import (
+    BLOCKING_KEYS,
+    COMPARISONS,
+    ComparisonSpec,
+    LevelSpec,
+    LevelTest,
+    LevelWeights,
+    LinkageModel,
+    default_model,
+)
+from govmesh.services.masters.domain.records import Kind, PreparedRecord
+
+__all__ = ["COLUMNS", "estimate_model", "predict_links", "records_table"]
+
+COLUMNS: Final = (
+    "identifier",
+    "identifier_text",
+    "name",
+    "trade_name",
+    "industry",
+    "form",
+    "branch",
+    "address",
+    "legal_rep",
+    "district",
+    "date",
+    "gender",
+)
+# EM needs blocked pairs of which a fair share are matches; each rule leaves the other comparisons free.
+_TRAINING_BLOCKS: Final[Mapping[Kind, tuple[tuple[str, ...], ...]]] = {
+    Kind.ENTERPRISE: (("name",), ("legal_rep", "district")),
+    Kind.PERSON: (("name", "date"), ("date", "gender", "district")),
+}
+# Pairs these rules admit are almost all true matches: they give Splink its estimate of the prior.
+_DETERMINISTIC_RULES: Final[Mapping[Kind, tuple[tuple[str, ...], ...]]] = {
+    Kind.ENTERPRISE: (("identifier_text",), ("name", "address", "legal_rep")),
+    Kind.PERSON: (("identifier_text",), ("name", "date", "address")),
+}
+_DETERMINISTIC_RECALL: Final = 0.8
+# Splink logs every EM iteration at INFO; the service's own logs say what matters.
+logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+def records_table(records: Iterable[PreparedRecord], ids: Iterable[int] | None = None) -> pa.Table:
+    """Prepared records as an Arrow table with Splink's `unique_id` column (the position unless ids are given)."""
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    count = 0
+    for record in records:
+        for name in COLUMNS:
+            columns[name].append(getattr(record, name))
+        count += 1
+    unique_ids = list(ids) if ids is not None else list(range(count))
+    return pa.table(
+        {"unique_id": pa.array(unique_ids, pa.int64()), **{n: pa.array(v, pa.string()) for n, v in columns.items()}}
+    )
+
+
+def _level_creator(field: str, level: LevelSpec, weights: LevelWeights, tf: bool) -> ComparisonLevelCreator:
+    creator: ComparisonLevelCreator
+    if level.test is LevelTest.EXACT:
+        creator = cll.ExactMatchLevel(field, term_frequency_adjustments=tf)
+    elif level.test is LevelTest.EDIT_DISTANCE_AT_MOST:
+        creator = cll.DamerauLevenshteinLevel(field, int(level.threshold))
+    else:
+        creator = cll.JaroWinklerLevel(field, level.threshold)
+    return creator.configure(label_for_charts=level.label, m_probability=weights.m, u_probability=weights.u)
+
+
+def _comparison(spec: ComparisonSpec, weights: Sequence[LevelWeights]) -> cl.CustomComparison:
+    levels: list[ComparisonLevelCreator | dict[str, Any]] = [cll.NullLevel(spec.field)]
+    for index, level in enumerate(spec.levels):
+        levels.append(_level_creator(spec.field, level, weights[index], spec.term_frequency and index == 0))
+    otherwise = weights[len(spec.levels)]
+    levels.append(cll.ElseLevel().configure(m_probability=otherwise.m, u_probability=otherwise.u))
+    return cl.CustomComparison(levels, output_column_name=spec.field)
+
+
+def _settings(model: LinkageModel) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[_comparison(spec, model.weights[spec.field]) for spec in COMPARISONS[model.kind]],
+        blocking_rules_to_generate_predictions=[block_on(*fields) for fields in BLOCKING_KEYS[model.kind]],
+        probability_two_random_records_match=model.probability_two_random_records_match,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def _linker(table: pa.Table, model: LinkageModel, connection: duckdb.DuckDBPyConnection) -> Linker:
+    return Linker(DuckDBAPI(connection).register(table), _settings(model))
+
+
+def _model_from_settings(settings: Mapping[str, Any], kind: Kind, starting: LinkageModel) -> LinkageModel:
+    weights: dict[str, tuple[LevelWeights, ...]] = {}
+    for spec, comparison in zip(COMPARISONS[kind], settings["comparisons"], strict=True):
+        levels = comparison["comparison_levels"][1:]  # the null level carries no weight
+        start = starting.weights[spec.field]
+        weights[spec.field] = tuple(
+            LevelWeights(
+                m=float(level.get("m_probability", start[index].m)) or start[index].m,
+                u=float(level.get("u_probability", start[index].u)) or start[index].u,
+            )
+            for index, level in enumerate(levels)
+        )
+    return LinkageModel(
+        kind=kind,
+        probability_two_random_records_match=float(settings["probability_two_random_records_match"]),
+        weights=weights,
+        name_frequencies=starting.name_frequencies,
+    )
+
+
+def estimate_model(
+    table: pa.Table,
+    kind: Kind,
+    *,
+    starting: LinkageModel | None = None,
+    seed: int = 42,
+    max_pairs: float = 2e6,
+) -> LinkageModel:
+    """Estimate a kind's model on its records with Splink: prior from near-certain rules, u by random
+    sampling, m by expectation maximisation over two blocking rules."""
+    start = starting or default_model(kind)
+    linker = _linker(table, start, duckdb.connect())
+    rules: list[str | BlockingRuleCreator] = [block_on(*fields) for fields in _DETERMINISTIC_RULES[kind]]
+    linker.training.estimate_probability_two_random_records_match(rules, recall=_DETERMINISTIC_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    for fields in _TRAINING_BLOCKS[kind]:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*fields), record_sample_proportion=1.0
+        )
+    return _model_from_settings(linker.misc.save_model_to_json(), kind, start)
+
+
+def predict_links(
+    table: pa.Table,
+    model: LinkageModel,
+    threshold: float,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    batch_size: int = 100_000,
+) -> Iterator[tuple[int, int, float]]:
+    """Score the blocked pairs of a table with Splink and yield (unique_id_l, unique_id_r, probability)
+    for each pair at or above `threshold`, in batches so that memory holds one batch of pairs at a time."""
+    connection = connection or duckdb.connect()
+    linker = _linker(table, model, connection)
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    cursor = connection.execute(f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}")
+    while rows := cursor.fetchmany(batch_size):
+        for left, right, probability in rows:
+            yield int(left), int(right), float(probability)
+    predictions.drop_table_from_database_and_remove_from_cache()
