@@ -106,7 +106,7 @@ def _settings(model: LinkageModel) -> SettingsCreator:
 
 
 def _linker(table: pa.Table, model: LinkageModel, connection: duckdb.DuckDBPyConnection) -> Linker:
-    return Linker(DuckDBAPI(connection).register(table), _settings(model))
+    return Linker(DuckDBAPI(connection).register(table), _settings(model), log_level=logging.WARNING)
 
 
 def _model_from_settings(settings: Mapping[str, Any], kind: Kind, starting: LinkageModel) -> LinkageModel:
