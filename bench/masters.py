@@ -36,15 +36,17 @@ from govmesh.services.masters.splink_model import estimate_model
 
 DISTRICTS = ["440103", "440104", "440105", "440106", "440111", "440112", "440113", "440114", "440115", "440117"]
 HISTORIC = {"440104": "440102", "440103": "440107", "440112": "440116", "440117": "440184"}
-DISTRICT_NAMES = {"440103": "荔湾区", "440104": "越秀区", "440105": "海珠区", "440106": "天河区", "440111": "白云区",
-                  "440112": "黄埔区", "440113": "番禺区", "440114": "花都区", "440115": "南沙区", "440117": "从化区"}  # fmt: skip
+DISTRICT_NAMES = {"440103": "荔湾区", "440104": "越秀区", "440105": "海珠区", "440106": "天河区",
+                  "440111": "白云区", "440112": "黄埔区", "440113": "番禺区", "440114": "花都区",
+                  "440115": "南沙区", "440117": "从化区"}  # fmt: skip
 DEPARTMENTS = ["AIC", "LTB", "NTB", "QTS", "PSB", "CAB", "SSB"]
 TRADE_CHARS = "美华新宏达盛兴隆泰丰源恒利顺昌嘉瑞福星光明金银海天龙凤祥和安康永佳旺鑫辉腾飞鹏远志诚信德"
 INDUSTRIES = ["科技", "贸易", "实业", "电子", "物流", "餐饮管理", "建筑工程", "服装", "食品", "医药", "装饰", "广告"]
 ROADS = ["体育西路", "中山大道", "环市东路", "东风中路", "江南大道", "工业大道", "广州大道北", "黄埔大道西", "解放北路"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
-         "华", "建华", "志强", "海燕", "建国", "婷婷", "晓明", "丽娟", "国强", "桂英", "文", "斌", "浩然", "子涵"]  # fmt: skip
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+         "超", "秀英", "华", "建华", "志强", "海燕", "建国", "婷婷", "晓明", "丽娟", "国强", "桂英", "文", "斌",
+         "浩然", "子涵"]  # fmt: skip
 SIMILAR = {"华": "化", "达": "大", "兴": "星", "源": "元", "利": "力", "明": "民", "伟": "为", "芳": "方", "强": "墙",
            "军": "君", "杰": "洁", "海": "每", "龙": "隆", "祥": "详", "志": "智"}  # fmt: skip
 NUMERALS = "零一二三四五六七八九"
@@ -382,7 +384,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         result: dict[str, object] = {
             "command": " ".join(["python -m bench.masters", *sys.argv[1:]]),
             "thresholds": {"link": thresholds.link, "review": thresholds.review},
-            "training": {"records": "seed %d, %d entities" % (args.seed, args.entities), "seconds": training_seconds},
+            "training": {"records": f"seed {args.seed}, {args.entities} entities", "seconds": training_seconds},
             "heldout_records": len(heldout),
             "batch_accuracy": batch_accuracy(heldout, models, thresholds, workdir),
             "incremental_accuracy": incremental_accuracy(heldout, models, thresholds),
