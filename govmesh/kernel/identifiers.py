@@ -7,7 +7,7 @@ from typing import Final
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from govmesh.kernel.divisions import PROVINCES
+from govmesh.kernel.catalog.divisions import PROVINCES
 
 __all__ = [
     "check_citizen_id",

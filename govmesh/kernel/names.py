@@ -8,7 +8,7 @@ from typing import Final
 
 import opencc
 
-from govmesh.kernel.divisions import GUANGDONG_PREFECTURES, GUANGZHOU_DISTRICTS, PROVINCES
+from govmesh.kernel.catalog.divisions import GUANGDONG_PREFECTURES, GUANGZHOU_DISTRICTS, PROVINCES
 
 __all__ = [
     "EnterpriseName",

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import uscc
 
-from govmesh.kernel.divisions import PROVINCES
+from govmesh.kernel.catalog.divisions import PROVINCES
 from govmesh.kernel.identifiers import (
     check_citizen_id,
     check_credit_code,
