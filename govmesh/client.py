@@ -89,9 +89,10 @@ def public_services() -> dict[str, list[MethodShape]]:
     from govmesh.contracts.catalog.v1 import catalog_pb2
     from govmesh.contracts.exchange.v1 import exchange_pb2
     from govmesh.contracts.gateway.v1 import gateway_pb2
+    from govmesh.contracts.masters.v1 import masters_pb2
 
     found: dict[str, list[MethodShape]] = {}
-    for module in (catalog_pb2, authz_pb2, exchange_pb2, gateway_pb2):
+    for module in (catalog_pb2, authz_pb2, exchange_pb2, masters_pb2, gateway_pb2):
         for service in module.DESCRIPTOR.services_by_name.values():
             found[service.full_name] = [
                 MethodShape(m.name, m.client_streaming, m.server_streaming) for m in service.methods
@@ -170,10 +171,12 @@ class Stubs:
         from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
         from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
         from govmesh.contracts.gateway.v1 import gateway_pb2_grpc
+        from govmesh.contracts.masters.v1 import masters_pb2_grpc
 
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         self.authz = authz_pb2_grpc.AuthzServiceStub(channel)
         self.exchange = exchange_pb2_grpc.ExchangeServiceStub(channel)
+        self.masters = masters_pb2_grpc.MastersServiceStub(channel)
         self.gateway = gateway_pb2_grpc.GatewayServiceStub(channel)
 
 

@@ -28,6 +28,7 @@ SERVICES = {
     "catalog": "govmesh.services.catalog.main",
     "authz": "govmesh.services.authz.main",
     "exchange": "govmesh.services.exchange.main",
+    "masters": "govmesh.services.masters.main",
     "gateway": "govmesh.services.gateway.main",
     # The web console, a client of the gateway like any department; it starts once the gateway serves.
     "console": "govmesh.console.main",
@@ -43,6 +44,9 @@ register_lazy(
         "audit": LazyCommand("govmesh.cli.authz:audit", "The audit log of grant changes and denials."),
         "ledger": LazyCommand("govmesh.cli.exchange:app", "The exchange ledger: verify its chain, count exchanges."),
         "console": LazyCommand("govmesh.cli.console:app", "The web console: a one-time sign-in link."),
+        "masters": LazyCommand(
+            "govmesh.cli.masters:app", "Master records: look up, review, batch-link files, data quality."
+        ),
     }
 )
 

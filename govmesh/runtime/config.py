@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     catalog_port: int = Field(default=50061, description="Loopback port of the catalog service.")
     authz_port: int = Field(default=50062, description="Loopback port of the authz service.")
     exchange_port: int = Field(default=50063, description="Loopback port of the exchange service.")
+    masters_port: int = Field(default=50064, description="Loopback port of the masters service.")
     catalog_targets: str = Field(
         default="",
         description="Comma-separated catalog replica addresses the gateway forwards to (and authz reads the "
@@ -65,6 +66,20 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated exchange replica addresses the gateway forwards to; "
         "empty means 127.0.0.1:<exchange_port>.",
+    )
+    masters_targets: str = Field(
+        default="",
+        description="Comma-separated masters replica addresses the gateway forwards to; "
+        "empty means 127.0.0.1:<masters_port>.",
+    )
+    masters_department: str = Field(
+        default="INFO",
+        description="The department the masters service acts for in the exchange: the provider of the "
+        "master-record subjects 101.090 and 102.090, whose grants decide what it learns.",
+    )
+    masters_subjects: str = Field(
+        default="101,102",
+        description="Comma-separated subject codes or code prefixes the masters service learns from.",
     )
     authz_refresh_seconds: float = Field(
         default=0.25,
@@ -118,6 +133,11 @@ class Settings(BaseSettings):
         if self.authz_targets:
             return [t.strip() for t in self.authz_targets.split(",") if t.strip()]
         return [f"{self.host}:{self.authz_port}"]
+
+    def masters_upstreams(self) -> list[str]:
+        if self.masters_targets:
+            return [t.strip() for t in self.masters_targets.split(",") if t.strip()]
+        return [f"{self.host}:{self.masters_port}"]
 
     def exchange_upstreams(self) -> list[str]:
         if self.exchange_targets:

@@ -143,3 +143,19 @@ def span_exporter() -> InMemorySpanExporter:
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return exporter
+
+
+@pytest.fixture
+async def masters_mesh(
+    mesh_settings: Settings, database_url: str, span_exporter: InMemorySpanExporter
+) -> AsyncIterator[Mesh]:
+    """The whole mesh with the masters service following the enterprise subjects of AIC (102.001) and QTS (102.010)."""
+    authority = CertificateAuthority(mesh_settings.certs_dir)
+    for principal in EXCHANGE_PRINCIPALS:
+        authority.issue_client(Principal.parse(principal))
+    settings = mesh_settings.model_copy(update={"authz_refresh_seconds": 0.1, "masters_subjects": "102.001,102.010"})
+    running = await start_mesh(settings, database_url, with_masters=True)
+    try:
+        yield running
+    finally:
+        await running.stop()

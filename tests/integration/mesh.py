@@ -9,6 +9,7 @@ import grpc
 from govmesh.contracts.authz.v1 import authz_pb2_grpc
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.contracts.masters.v1 import masters_pb2_grpc
 from govmesh.runtime.certs import CertificateAuthority
 from govmesh.runtime.config import Settings
 from govmesh.runtime.server import MeshServer
@@ -17,6 +18,7 @@ from govmesh.services.catalog import main as catalog_main
 from govmesh.services.exchange import main as exchange_main
 from govmesh.services.exchange.usecases import Exchange
 from govmesh.services.gateway import main as gateway_main
+from govmesh.services.masters import main as masters_main
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Mesh:
     exchange_address: str = ""
     # The exchange's application service, for tests that look behind the contract (e.g. the ledger chain).
     exchange_app: Exchange | None = None
+    masters: MeshServer | None = None
 
     def channel(self, identity: str = "department/AIC") -> grpc.aio.Channel:
         authority = CertificateAuthority(self.settings.certs_dir)
@@ -53,10 +56,15 @@ class Mesh:
     def exchange_stub(self, identity: str = "department/AIC") -> exchange_pb2_grpc.ExchangeServiceStub:
         return exchange_pb2_grpc.ExchangeServiceStub(self.channel(identity))
 
+    def masters_stub(self, identity: str = "department/AIC") -> masters_pb2_grpc.MastersServiceStub:
+        return masters_pb2_grpc.MastersServiceStub(self.channel(identity))
+
     async def stop(self) -> None:
         for channel in self.channels:
             await channel.close()
         await self.gateway.stop(0.5)
+        if self.masters is not None:
+            await self.masters.stop(0.5)
         if self.exchange is not None:
             await self.exchange.stop(0.5)
         if self.authz is not None:
@@ -65,10 +73,17 @@ class Mesh:
 
 
 async def start_mesh(
-    settings: Settings, database_url: str, *, with_authz: bool = False, with_exchange: bool = False
+    settings: Settings,
+    database_url: str,
+    *,
+    with_authz: bool = False,
+    with_exchange: bool = False,
+    with_masters: bool = False,
 ) -> Mesh:
     """The catalog, then authz reading the catalog over gRPC (when asked), the exchange reading both
-    (when asked; it needs authz), then the gateway in front."""
+    (when asked; it needs authz), the masters service following the exchange (when asked), then the
+    gateway in front."""
+    with_exchange = with_exchange or with_masters
     with_authz = with_authz or with_exchange
     catalog = await catalog_main.build(settings, database_url)
     catalog_port = await catalog.start("127.0.0.1:0")
@@ -88,6 +103,19 @@ async def start_mesh(
         exchange, exchange_app = assembly.server, assembly.exchange
         exchange_address = f"127.0.0.1:{await exchange.start('127.0.0.1:0')}"
         upstreams["exchange"] = [exchange_address]
+    masters = None
+    if with_masters:
+        masters = await masters_main.build(
+            settings.model_copy(
+                update={
+                    "catalog_targets": catalog_address,
+                    "authz_targets": authz_address,
+                    "exchange_targets": exchange_address,
+                }
+            ),
+            database_url,
+        )
+        upstreams["masters"] = [f"127.0.0.1:{await masters.start('127.0.0.1:0')}"]
     gateway = await gateway_main.build(settings, upstreams)
     gateway_port = await gateway.start("127.0.0.1:0")
     return Mesh(
@@ -102,4 +130,5 @@ async def start_mesh(
         exchange,
         exchange_address,
         exchange_app,
+        masters,
     )

@@ -13,14 +13,16 @@ from govmesh.runtime.database import make_engine, migrate
 from govmesh.services.authz.persistence.tables import metadata as authz_metadata
 from govmesh.services.catalog.persistence.tables import metadata as catalog_metadata
 from govmesh.services.exchange.persistence.tables import metadata as exchange_metadata
+from govmesh.services.masters.persistence.tables import metadata as masters_metadata
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2] / "govmesh" / "services"
 
 # (migrations directory, declared tables, the service's own version table)
 SERVICES = [
     (ROOT / "catalog" / "persistence" / "migrations", catalog_metadata, "catalog_alembic_version"),
     (ROOT / "exchange" / "persistence" / "migrations", exchange_metadata, "exchange_alembic_version"),
     (ROOT / "authz" / "persistence" / "migrations", authz_metadata, "authz_alembic_version"),
+    (ROOT / "masters" / "persistence" / "migrations", masters_metadata, "masters_alembic_version"),
 ]
 
 

@@ -16,6 +16,7 @@ from govmesh.contracts.authz.v1 import authz_pb2
 from govmesh.contracts.catalog.v1 import catalog_pb2
 from govmesh.contracts.exchange.v1 import exchange_pb2
 from govmesh.contracts.gateway.v1 import gateway_pb2
+from govmesh.contracts.masters.v1 import masters_pb2
 from govmesh.kernel.policy.snapshot import PolicySnapshot, policy_channel, start_snapshot
 from govmesh.runtime import telemetry
 from govmesh.runtime.certs import CA_NAME, GATEWAY_NAME, CertificateAuthority
@@ -40,6 +41,7 @@ log = logging.getLogger("govmesh.gateway")
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
 AUTHZ = authz_pb2.DESCRIPTOR.services_by_name["AuthzService"]
 EXCHANGE = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"]
+MASTERS = masters_pb2.DESCRIPTOR.services_by_name["MastersService"]
 GATEWAY = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"]
 _PROBE_INTERVAL_SECONDS = 1.0
 
@@ -107,6 +109,7 @@ async def build(
             "catalog": settings.catalog_upstreams(),
             "authz": settings.authz_upstreams(),
             "exchange": settings.exchange_upstreams(),
+            "masters": settings.masters_upstreams(),
         }
     )
     snapshot: PolicySnapshot | None = None
@@ -125,7 +128,7 @@ async def build(
     )
     metrics = CallMetrics()
     forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
-    services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE}
+    services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE, "masters": MASTERS}
     pool = Upstreams()
     for key, descriptor in services.items():
         if key in targets:

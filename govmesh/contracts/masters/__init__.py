@@ -1,0 +1,1 @@
+"""The masters contract's versions."""

@@ -1,0 +1,1 @@
+"""Generated code of the masters.v1 contract (regenerate with `python -m govmesh.contracts`)."""

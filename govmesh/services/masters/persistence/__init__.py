@@ -1,0 +1,1 @@
+"""Where the masters service keeps its state: SQLAlchemy tables, the store, Alembic migrations."""
