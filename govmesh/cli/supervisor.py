@@ -22,6 +22,8 @@ from govmesh.runtime.identity import Principal
 
 # Hub roles that get a certificate on first start, beside one per department.
 ROLE_PRINCIPALS = (Principal("maintainer", "ops"), Principal("admin", "hub"), Principal("auditor", "audit"))
+# Mesh services that call others as themselves: the masters service reads the catalog as `service/masters`.
+SERVICE_PRINCIPALS = (Principal("service", "masters"),)
 
 
 def ensure_development_certificates(settings: Settings, department_codes: list[str]) -> Path:
@@ -30,7 +32,7 @@ def ensure_development_certificates(settings: Settings, department_codes: list[s
     authority.init()
     if not authority.has(GATEWAY_NAME):
         authority.issue_server()
-    for principal in [*(Principal("department", c) for c in department_codes), *ROLE_PRINCIPALS]:
+    for principal in [*(Principal("department", c) for c in department_codes), *ROLE_PRINCIPALS, *SERVICE_PRINCIPALS]:
         if not authority.has(f"{principal.kind}-{principal.code}"):
             authority.issue_client(principal)
     return authority.directory

@@ -38,6 +38,7 @@ def _start_up(
         GOVMESH_CATALOG_PORT=str(_free_port()),
         GOVMESH_AUTHZ_PORT=str(_free_port()),
         GOVMESH_EXCHANGE_PORT=str(_free_port()),
+        GOVMESH_MASTERS_PORT=str(_free_port()),
         GOVMESH_DATABASE_URL=database_url,
         GOVMESH_SHUTDOWN_GRACE_SECONDS="2",
     )
