@@ -1,0 +1,80 @@
+"""The review queue end to end: a doubtful link waits for a person; confirm, split and merge reach subscribers."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from govmesh.contracts.masters.v1 import masters_pb2 as mpb
+from govmesh.kernel.catalog.standards import make_credit_code
+from tests.integration.exchange_support import subscribe
+from tests.integration.mesh import Mesh
+from tests.integration.test_masters import MASTER_SOURCES, MASTERS, masters_received
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _sources(record) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(record.values[MASTER_SOURCES].string_value.split(";"))
+
+
+async def _load(mesh: Mesh, department: str, record: mpb.DepartmentRecord) -> mpb.LoadResult:
+    reply = await mesh.masters_stub(f"department/{department}").LoadRecords(mpb.LoadRecordsRequest(records=[record]))
+    return reply.results[0]
+
+
+async def test_a_doubtful_link_waits_for_review_and_each_decision_reaches_subscribers(masters_mesh: Mesh) -> None:
+    await subscribe(masters_mesh.exchange_stub("department/LTAX"), "ltax-masters", MASTERS)
+    enterprise = mpb.ENTITY_KIND_ENTERPRISE
+    registered = await _load(
+        masters_mesh,
+        "AIC",
+        mpb.DepartmentRecord(
+            key="A1", kind=enterprise, name="广州市恒达贸易有限公司", uscc=make_credit_code("440106", 701),
+            address="天河区体育西路101号", legal_rep="李建国", district="440106", established="2009-03-02",
+        ),
+    )  # fmt: skip
+    doubtful = await _load(
+        masters_mesh,
+        "QTS",
+        mpb.DepartmentRecord(key="Q1", kind=enterprise, name="广州恒达贸易有限公司", district="440106"),
+    )
+    assert doubtful.evidence.method == "review" and doubtful.master != registered.master
+
+    admin, qts = masters_mesh.masters_stub("admin/hub"), masters_mesh.masters_stub("department/QTS")
+    (item,) = (await admin.ListReviewItems(mpb.ListReviewItemsRequest())).review_items
+    assert (item.department, item.key, item.proposed_master) == ("QTS", "Q1", registered.master)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await qts.ConfirmReviewItem(mpb.ConfirmReviewItemRequest(name=item.name))
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+    confirmed = await admin.ConfirmReviewItem(mpb.ConfirmReviewItemRequest(name=item.name, reason="same address"))
+    assert confirmed.review_item.state == mpb.REVIEW_STATE_CONFIRMED
+    received = await masters_received(
+        masters_mesh, "LTAX", "ltax-masters", lambda got: any(_sources(r) == {"AIC", "QTS"} for r in got)
+    )
+    assert any(_sources(r) == {"AIC", "QTS"} for r in received)
+    with pytest.raises(grpc.aio.AioRpcError) as again:
+        await admin.RejectReviewItem(mpb.RejectReviewItemRequest(name=item.name))
+    assert again.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+    split = await admin.SplitMasterRecord(
+        mpb.SplitMasterRecordRequest(
+            name=registered.master, records=[mpb.RecordRef(department="QTS", key="Q1")], reason="a different firm"
+        )
+    )
+    assert [r.key for r in split.source.linked_records] == ["A1"]
+    assert [r.key for r in split.created.linked_records] == ["Q1"]
+    received = await masters_received(
+        masters_mesh, "LTAX", "ltax-masters", lambda got: any(_sources(r) == {"AIC"} for r in got)
+    )
+    assert any(_sources(r) == {"AIC"} for r in received)
+
+    merged = await admin.MergeMasterRecords(
+        mpb.MergeMasterRecordsRequest(name=registered.master, absorbed=split.created.name, reason="it was the same")
+    )
+    assert {r.key for r in merged.master_record.linked_records} == {"A1", "Q1"}
+    lifecycle = await admin.GetLifecycle(mpb.GetLifecycleRequest(name=registered.master))
+    decisions = [e.summary for e in lifecycle.events if e.department == "INFO"]
+    assert [d.split(" by ")[0] for d in decisions] == ["confirmed", "split", "merge"]
+    assert all("admin/hub" in d for d in decisions)
