@@ -132,16 +132,26 @@ def review_list(
     console.print(table)
 
 
-def _decided(item: pb.ReviewItem, as_json: bool) -> None:
+def _decide(item: str, confirm: bool, reason: str, as_json: bool, target: str, identity: str, insecure: bool) -> None:
+    name = _name(item, "reviewItems")
+    with _stub(target, identity, insecure) as stub:
+        if confirm:
+            decided = stub.ConfirmReviewItem(pb.ConfirmReviewItemRequest(name=name, reason=reason), timeout=30)
+        else:
+            decided = stub.RejectReviewItem(pb.RejectReviewItemRequest(name=name, reason=reason), timeout=30)
     if as_json:
-        print_json(_dict(item))
+        print_json(_dict(decided.review_item))
     else:
-        console.print(f"{item.name}: {pb.ReviewState.Name(item.state).removeprefix('REVIEW_STATE_').lower()}")
+        state = pb.ReviewState.Name(decided.review_item.state).removeprefix("REVIEW_STATE_").lower()
+        console.print(f"{name}: {state}")
+
+
+ReviewItemName = Annotated[str, typer.Argument(help="reviewItems/ID")]
 
 
 @review_app.command()
 def confirm(
-    item: Annotated[str, typer.Argument(help="reviewItems/ID")],
+    item: ReviewItemName,
     reason: Reason = "",
     as_json: AsJson = False,
     target: Target = "",
@@ -149,14 +159,12 @@ def confirm(
     insecure: Insecure = False,
 ) -> None:
     """Confirm a review item: the record joins the proposed master record."""
-    with _stub(target, identity, insecure) as stub:
-        request = pb.ConfirmReviewItemRequest(name=_name(item, "reviewItems"), reason=reason)
-        _decided(stub.ConfirmReviewItem(request, timeout=30).review_item, as_json)
+    _decide(item, True, reason, as_json, target, identity, insecure)
 
 
 @review_app.command()
 def reject(
-    item: Annotated[str, typer.Argument(help="reviewItems/ID")],
+    item: ReviewItemName,
     reason: Reason = "",
     as_json: AsJson = False,
     target: Target = "",
@@ -164,9 +172,7 @@ def reject(
     insecure: Insecure = False,
 ) -> None:
     """Reject a review item: the record stays a master record of its own."""
-    with _stub(target, identity, insecure) as stub:
-        request = pb.RejectReviewItemRequest(name=_name(item, "reviewItems"), reason=reason)
-        _decided(stub.RejectReviewItem(request, timeout=30).review_item, as_json)
+    _decide(item, False, reason, as_json, target, identity, insecure)
 
 
 @review_app.command()

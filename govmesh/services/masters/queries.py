@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from govmesh.kernel.identifiers import clean_identifier
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal
 from govmesh.services.masters.domain.masters import (
@@ -20,7 +19,7 @@ from govmesh.services.masters.domain.masters import (
     differences,
     name_variants,
 )
-from govmesh.services.masters.domain.records import DepartmentRecord, Kind, RecordKey, prepare
+from govmesh.services.masters.domain.records import Kind, RecordKey
 from govmesh.services.masters.domain.subjects import MASTER_ITEMS, MASTER_SUBJECTS, SubjectFields
 from govmesh.services.masters.persistence.store import Store
 
@@ -136,16 +135,16 @@ class Queries:
         return _shape(self.reader(principal), master_id, Kind(row.kind), row.version, row.updated_at, linked, full)
 
     def lookup(
-        self, principal: Principal, key: RecordKey | None, query: str, names: Mapping[str, set[str]], limit: int
+        self, principal: Principal, key: RecordKey | None, query: str, find: Callable[[str], set[str]], limit: int
     ) -> list[MasterView]:
-        """By a department's key, or by a name (any variant, normalised) or a valid identifier."""
+        """By a department's key, or by a name (any variant, normalised) or a valid identifier (`find`)."""
         found: list[str] = []
-        with self.store.unit() as unit:
-            if key is not None:
+        if key is not None:
+            with self.store.unit() as unit:
                 record = unit.record(key)
-                found = [record.master_id] if record else []
-            else:
-                found = sorted(_by_name(query, names) | _by_identifier(query, unit.all_records()))
+            found = [record.master_id] if record else []
+        else:
+            found = sorted(find(query))
         views = []
         for master_id in found[:limit]:
             try:
@@ -235,26 +234,6 @@ def _shape(
             if name in visible[key].fields:
                 differing.setdefault(name, {})[key.department] = value
     return replace(view, linked=shown, differences=differing)
-
-
-def _by_name(query: str, names: Mapping[str, set[str]]) -> set[str]:
-    found: set[str] = set()
-    for kind in Kind:
-        prepared = prepare(DepartmentRecord(kind=kind, department="", record_id="", name=query))
-        if prepared.name:
-            found |= names.get(prepared.name, set())
-    return found
-
-
-def _by_identifier(query: str, held: Iterable[LinkedRecord]) -> set[str]:
-    wanted = clean_identifier(query)
-    return {
-        record.master_id
-        for record in held
-        if wanted
-        and wanted
-        in (clean_identifier(record.fields.get("uscc", "")), clean_identifier(record.fields.get("id_number", "")))
-    }
 
 
 def quality_rows(held: Sequence[LinkedRecord], open_items: Sequence[ReviewItem]) -> list[QualityRow]:

@@ -35,7 +35,7 @@ class MastersServicer(masters_pb2_grpc.MastersServiceServicer):
         key = convert.lookup_key(request)
         size = convert.page_size(request.page_size, 20, 200)
         views = await asyncio.to_thread(
-            self.queries.lookup, current_principal.get(), key, request.query, self.masters.names, size
+            self.queries.lookup, current_principal.get(), key, request.query, self.masters.find, size
         )
         return pb.LookupMasterRecordsResponse(master_records=[convert.master_record(v) for v in views])
 

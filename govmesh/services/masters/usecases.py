@@ -26,7 +26,7 @@ from govmesh.services.masters.domain.masters import (
     ReviewState,
     department_record,
 )
-from govmesh.services.masters.domain.records import Kind, PreparedRecord, RecordKey, prepare
+from govmesh.services.masters.domain.records import DepartmentRecord, Kind, PreparedRecord, RecordKey, prepare
 from govmesh.services.masters.domain.rules import DecisionKind, Evidence, conflict, identifiers_conflict
 from govmesh.services.masters.persistence.store import Store, Unit
 
@@ -91,6 +91,20 @@ class Masters:
         self._index = index
         self._linker = IncrementalLinker(index, new_master_id=new_master_id)
         self.names = dict(names)
+
+    def find(self, query: str) -> set[str]:
+        """Master ids whose records bear a name (in any written form) or a valid identifier."""
+        found: set[str] = set()
+        with self._lock:
+            for kind in Kind:
+                identifier = {"uscc": query} if kind is Kind.ENTERPRISE else {"id_number": query}
+                prepared = prepare(DepartmentRecord(kind=kind, department="", record_id="", name=query, **identifier))
+                if prepared.name:
+                    found |= self.names.get(prepared.name, set())
+                if prepared.identifier:
+                    master = self._index.master_of_identifier(kind, prepared.identifier)
+                    found |= {master} if master else set()
+        return found
 
     # --- linking ----------------------------------------------------------------------------
 
@@ -206,7 +220,7 @@ class Masters:
                     if first
                     else "name some but not all of the master record's records",
                 )
-                raise errors.InvalidArgument(violation.description, [violation])
+                raise errors.InvalidArgument("cannot split", [violation])
             created = new_master_id()
             self._move(unit, leaving, created)
             unit.touch_master(master_id, held[0].kind, self.clock())
@@ -219,7 +233,7 @@ class Masters:
         _require_administrator(principal)
         if keep == absorbed:
             violation = errors.FieldViolation("absorbed", "a master record cannot absorb itself")
-            raise errors.InvalidArgument(violation.description, [violation])
+            raise errors.InvalidArgument("cannot merge", [violation])
         with self._lock, self.store.unit() as unit:
             staying, leaving = unit.records_of([keep]), unit.records_of([absorbed])
             for name, found in ((keep, staying), (absorbed, leaving)):
