@@ -149,11 +149,13 @@ def span_exporter() -> InMemorySpanExporter:
 async def masters_mesh(
     mesh_settings: Settings, database_url: str, span_exporter: InMemorySpanExporter
 ) -> AsyncIterator[Mesh]:
-    """The whole mesh with the masters service following the enterprise subjects of AIC (102.001) and QTS (102.010)."""
+    """The whole mesh with the masters service following AIC's and QTS's enterprises and PSB's and CAB's persons."""
     authority = CertificateAuthority(mesh_settings.certs_dir)
-    for principal in EXCHANGE_PRINCIPALS:
+    for principal in (*EXCHANGE_PRINCIPALS, "department/CAB"):
         authority.issue_client(Principal.parse(principal))
-    settings = mesh_settings.model_copy(update={"authz_refresh_seconds": 0.1, "masters_subjects": "102.001,102.010"})
+    settings = mesh_settings.model_copy(
+        update={"authz_refresh_seconds": 0.1, "masters_subjects": "101.001,101.002,102.001,102.010"}
+    )
     running = await start_mesh(settings, database_url, with_masters=True)
     try:
         yield running

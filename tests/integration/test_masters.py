@@ -12,7 +12,7 @@ import pytest
 
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.contracts.masters.v1 import masters_pb2 as mpb
-from govmesh.kernel.catalog.standards import make_credit_code
+from govmesh.kernel.catalog.standards import make_citizen_id, make_credit_code
 from tests.integration.exchange_support import STATEMENTS, enterprise, subscribe
 from tests.integration.mesh import Mesh
 
@@ -90,7 +90,8 @@ async def masters_received(mesh: Mesh, subscriber: str, subscription_id: str, un
 
 
 def _sources(record: pb.Record) -> set[str]:
-    return set(record.values[MASTER_SOURCES].string_value.split(";"))
+    item = MASTER_SOURCES if record.subject == MASTERS else "101.090.019"
+    return set(record.values[item].string_value.split(";"))
 
 
 async def test_two_name_variants_become_one_master_record_that_subscribers_receive(masters_mesh: Mesh) -> None:
@@ -174,3 +175,43 @@ async def test_a_not_shared_item_never_appears_in_what_a_department_without_a_gr
         assert secret not in shown and representative.encode() not in shown
     assert [event.department for event in lifecycle.events] == ["AIC"]
     assert "102.001.003" in lifecycle.events[0].values
+
+
+def person(subject: str, citizen_id: str, name: str, key: str) -> pb.Record:
+    """The police's household registration (101.001) or civil affairs' death record (101.002) of a person."""
+    code = subject.removeprefix("subjects/")
+    record = pb.Record(subject=subject, entity_key=citizen_id, division_code="440104", idempotency_key=key)
+    record.event_time.FromDatetime(dt.datetime(2009, 6, 1, tzinfo=dt.UTC))
+    values = record.values
+    values[f"{code}.001"].string_value = citizen_id
+    values[f"{code}.002"].string_value = name
+    if code == "101.001":
+        values["101.001.010"].string_value = "440104"
+        values["101.001.025"].enum_value = "正常"
+    else:
+        values["101.002.006"].date_value = "2009-05-30"
+        values["101.002.012"].string_value = "440104"
+        values["101.002.021"].date_value = "2009-06-01"
+    return record
+
+
+async def test_a_death_recorded_elsewhere_reaches_the_persons_master_record(masters_mesh: Mesh) -> None:
+    await subscribe(masters_mesh.exchange_stub("department/HRSS"), "hrss-persons", "subjects/101.090")
+    citizen_id = make_citizen_id("440104", dt.date(1941, 2, 3), 17)
+    registered = await masters_mesh.exchange_stub("department/PSB").Publish(
+        pb.PublishRequest(records=[person("subjects/101.001", citizen_id, "陳敏", "psb-1")])
+    )
+    died = await masters_mesh.exchange_stub("department/CAB").Publish(
+        pb.PublishRequest(records=[person("subjects/101.002", citizen_id, "陈敏", "cab-1")])
+    )
+    assert [r.status for r in (*registered.results, *died.results)] == [pb.RECORD_STATUS_ACCEPTED] * 2, died
+
+    received = await masters_received(
+        masters_mesh, "HRSS", "hrss-persons", lambda got: any(_sources(r) == {"CAB", "PSB"} for r in got)
+    )
+
+    latest = next(r for r in received if _sources(r) == {"CAB", "PSB"})
+    assert latest.values["101.090.002"].string_value == citizen_id
+    assert latest.values["101.090.011"].enum_value == "死亡"
+    assert latest.values["101.090.012"].date_value == "2009-05-30"
+    assert len({r.values["101.090.001"].string_value for r in received}) == 1

@@ -45,6 +45,7 @@ def test_every_public_service_is_configured() -> None:
         "catalog.v1.CatalogService",
         "authz.v1.AuthzService",
         "exchange.v1.ExchangeService",
+        "masters.v1.MastersService",
         "gateway.v1.GatewayService",
     } <= set(services)
     configs = _configs(services)

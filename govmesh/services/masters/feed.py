@@ -121,6 +121,9 @@ class ExchangeFeed:
                     await asyncio.sleep(NOT_ALLOWED_RETRY_SECONDS)
                     continue
                 log.warning("following %s broke (%s); resuming", mapping.subject, error.code().name)
+            except Exception:
+                # Unacknowledged deliveries come again: a failed link (the database away) is retried.
+                log.exception("linking deliveries of %s failed; resuming", mapping.subject)
             await asyncio.sleep(RETRY_SECONDS)
 
     async def _read(self, mapping: SubjectFields, name: str, cursor: str) -> str:
@@ -155,6 +158,9 @@ class ExchangeFeed:
                     pass
             except grpc.aio.AioRpcError as error:
                 log.warning("publishing master records failed (%s); retrying", error.code().name)
+            except Exception:
+                # The loop must outlive any one failure (a database restarting): the versions wait.
+                log.exception("publishing master records failed; retrying")
 
     async def publish_pending(self) -> bool:
         """One batch; True when a full batch went and more may wait."""
@@ -165,7 +171,9 @@ class ExchangeFeed:
         for master_id, kind, version, linked in pending:
             fields = calibrate(kind, linked)
             departments = sorted({record.key.department for record in linked})
-            values = master_values(kind, master_id, fields, name_variants(linked), departments, version, today)
+            died = next((r.fields["death_date"] for r in linked if r.fields.get("death_date")), "")
+            variants = name_variants(linked)
+            values = master_values(kind, master_id, fields, variants, departments, version, today, died)
             versions.append((master_id, version))
             if values is not None:
                 records.append(_record(values, master_id, version))
@@ -197,6 +205,8 @@ def _record(values: MasterValues, master_id: str, version: int) -> pb.Record:
         record.values[item].date_value = day
     for item, number in values.integers.items():
         record.values[item].integer_value = number
+    for item, choice in values.enums.items():
+        record.values[item].enum_value = choice
     return record
 
 

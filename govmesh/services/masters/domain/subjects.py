@@ -44,6 +44,8 @@ _FIELD_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
     "established": ("establishment date",),
     "birth_date": ("date of birth",),
     "gender": ("sex",),
+    # Not compared when linking, but a master record of a person says whether the person is alive.
+    "death_date": ("date of death",),
 }
 
 
@@ -100,6 +102,7 @@ class MasterValues:
     strings: Mapping[str, str]
     dates: Mapping[str, str]
     integers: Mapping[str, int]
+    enums: Mapping[str, str]
 
 
 _CITY: Final = "440100"
@@ -123,6 +126,7 @@ def master_values(
     departments: Sequence[str],
     version: int,
     today: date,
+    death_date: str = "",
 ) -> MasterValues | None:
     """The master record as 101.090 or 102.090 values; None while it lacks a valid identifier the subject requires."""
     identifier = fields.get("uscc" if kind is Kind.ENTERPRISE else "id_number", "")
@@ -134,8 +138,7 @@ def master_values(
     if kind is Kind.ENTERPRISE:
         strings = {
             "102.090.001": master_id, "102.090.002": identifier, "102.090.005": fields["name"],
-            "102.090.006": ";".join(variants)[:1000], "102.090.007": "企业法人", "102.090.011": division,
-            "102.090.018": sources,
+            "102.090.006": ";".join(variants)[:1000], "102.090.011": division, "102.090.018": sources,
         }  # fmt: skip
         if fields.get("legal_rep"):
             strings["102.090.008"] = fields["legal_rep"]
@@ -145,16 +148,21 @@ def master_values(
         established = normalise_date(fields.get("established", ""))
         if established:
             dates["102.090.013"] = established
-        return MasterValues(subject, identifier, division, strings, dates, {"102.090.020": version})
+        integers = {"102.090.020": version}
+        return MasterValues(subject, identifier, division, strings, dates, integers, {"102.090.007": "企业法人"})
     strings = {
         "101.090.001": master_id, "101.090.002": identifier, "101.090.003": fields["name"],
-        "101.090.007": division, "101.090.011": "不明", "101.090.019": sources,
+        "101.090.007": division, "101.090.019": sources,
     }  # fmt: skip
+    enums = {"101.090.011": "死亡" if death_date else "不明"}
     gender = _GENDER_NAMES.get(fields.get("gender", "").strip().upper(), "")
     if gender:
-        strings["101.090.004"] = gender
+        enums["101.090.004"] = gender
     dates = {"101.090.020": today.isoformat()}
+    died = normalise_date(death_date)
+    if died:
+        dates["101.090.012"] = died
     born = normalise_date(fields.get("birth_date", ""))
     if born:
         dates["101.090.006"] = born
-    return MasterValues(subject, identifier, division, strings, dates, {"101.090.022": version})
+    return MasterValues(subject, identifier, division, strings, dates, {"101.090.022": version}, enums)
