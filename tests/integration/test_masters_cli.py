@@ -85,3 +85,25 @@ async def test_a_linked_file_is_written_loaded_and_reported(cli, tmp_path: Path)
     page = tmp_path / "quality.html"
     assert (await cli("masters", "quality", "--html", str(page))).exit_code == 0
     assert "<svg" in page.read_text(encoding="utf-8") and "AIC" in page.read_text(encoding="utf-8")
+
+
+async def test_a_review_item_is_listed_and_confirmed_from_the_command_line(cli, masters_mesh: Mesh) -> None:  # type: ignore[no-untyped-def]
+    from govmesh.contracts.masters.v1 import masters_pb2 as pb
+
+    enterprise = pb.ENTITY_KIND_ENTERPRISE
+    registered = pb.DepartmentRecord(
+        key="A1", kind=enterprise, name="广州市恒达贸易有限公司", uscc=make_credit_code("440106", 701),
+        address="天河区体育西路101号", legal_rep="李建国", district="440106",
+    )  # fmt: skip
+    doubtful = pb.DepartmentRecord(key="Q1", kind=enterprise, name="广州恒达贸易有限公司", district="440106")
+    for department, record in (("AIC", registered), ("QTS", doubtful)):
+        await masters_mesh.masters_stub(f"department/{department}").LoadRecords(pb.LoadRecordsRequest(records=[record]))
+
+    listed = await cli("masters", "review", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    (item,) = json.loads(listed.output)
+    confirmed = await cli("masters", "review", "confirm", item["name"], "--reason", "same address", "--json")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert json.loads(confirmed.output)["state"] == "REVIEW_STATE_CONFIRMED"
+    shown = await cli("masters", "show", "QTS:Q1", "--json")
+    assert {r["department"] for r in json.loads(shown.output)[0]["linked_records"]} == {"AIC", "QTS"}
