@@ -78,3 +78,34 @@ async def test_a_doubtful_link_waits_for_review_and_each_decision_reaches_subscr
     decisions = [e.summary for e in lifecycle.events if e.department == "INFO"]
     assert [d.split(" by ")[0] for d in decisions] == ["confirmed", "split", "merge"]
     assert all("admin/hub" in d for d in decisions)
+
+
+async def test_a_rejected_link_keeps_the_records_apart_and_is_shown_in_both_lifecycles(masters_mesh: Mesh) -> None:
+    enterprise = mpb.ENTITY_KIND_ENTERPRISE
+    registered = await _load(
+        masters_mesh,
+        "AIC",
+        mpb.DepartmentRecord(
+            key="A1", kind=enterprise, name="广州市恒达贸易有限公司", uscc=make_credit_code("440106", 702),
+            address="天河区体育西路101号", legal_rep="李建国", district="440106",
+        ),
+    )  # fmt: skip
+    doubtful = await _load(
+        masters_mesh,
+        "QTS",
+        mpb.DepartmentRecord(key="Q1", kind=enterprise, name="广州恒达贸易有限公司", district="440106"),
+    )
+    admin = masters_mesh.masters_stub("admin/hub")
+    before = (await admin.GetMasterRecord(mpb.GetMasterRecordRequest(name=doubtful.master))).master_record.version
+    (item,) = (await admin.ListReviewItems(mpb.ListReviewItemsRequest())).review_items
+
+    rejected = await admin.RejectReviewItem(mpb.RejectReviewItemRequest(name=item.name, reason="another firm"))
+
+    assert rejected.review_item.state == mpb.REVIEW_STATE_REJECTED
+    assert rejected.review_item.decided_by == "admin/hub" and rejected.review_item.reason == "another firm"
+    after = (await admin.GetMasterRecord(mpb.GetMasterRecordRequest(name=doubtful.master))).master_record
+    assert [r.key for r in after.linked_records] == ["Q1"] and after.version == before + 1
+    for name in (registered.master, doubtful.master):
+        lifecycle = await admin.GetLifecycle(mpb.GetLifecycleRequest(name=name))
+        assert any(e.summary.startswith("rejected by admin/hub") for e in lifecycle.events)
+    assert not (await admin.ListReviewItems(mpb.ListReviewItemsRequest())).review_items

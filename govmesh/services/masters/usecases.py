@@ -188,7 +188,8 @@ class Masters:
             record = unit.record(item.key)
             if record is None:
                 raise errors.NotFound("record", f"{item.key.department}/{item.key.record_id}")
-            touched = [record.master_id]
+            # Both master records' lifecycles show the decision.
+            touched = [record.master_id, item.proposed_master]
             if state is ReviewState.CONFIRMED:
                 target = unit.records_of([item.proposed_master])
                 if not target:
@@ -197,7 +198,9 @@ class Masters:
                     )
                 _require_mergeable([record], target)
                 self._move(unit, [record], item.proposed_master)
-                touched.append(item.proposed_master)
+            else:
+                # Nothing moves, but the decision is news to subscribers: the master stands as it is.
+                unit.touch_master(record.master_id, record.kind, self.clock())
             unit.save_review(decided)
             unit.add_audit(decided.decided_at or self.clock(), str(principal), state.value, touched, reason)
         self.rebuild()
