@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from opentelemetry import trace
 
@@ -36,6 +36,7 @@ from govmesh.kernel.policy.model import (
 )
 from govmesh.kernel.policy.policy import Policy, denial_entry
 from govmesh.kernel.policy.principals import AUTHZ_SERVICE, hub_principal, kind_of, principal_name
+from govmesh.runtime.clock import now
 from govmesh.runtime.errors import (
     FailedPrecondition,
     FieldViolation,
@@ -67,10 +68,6 @@ def trace_id() -> str:
     return format(ctx.trace_id, "032x") if ctx.is_valid else ""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _token(kind: str, *numbers: int) -> str:
     return base64.urlsafe_b64encode(":".join([kind, *map(str, numbers)]).encode()).decode()
 
@@ -100,7 +97,7 @@ class Authz:
         self,
         repository: AuthzRepository,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now,
         on_change: Callable[[], None] = lambda: None,
     ):
         self.repository = repository

@@ -17,11 +17,16 @@ from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.server import MeshServer
 from govmesh.services.exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
+from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.mirror import CatalogMirror
+from govmesh.services.exchange.persistence.ledger import LedgerStore
+from govmesh.services.exchange.persistence.records import RecordLog
+from govmesh.services.exchange.persistence.requests import RequestStore
 from govmesh.services.exchange.persistence.store import Store
+from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
 from govmesh.services.exchange.servicer import ExchangeServicer
 from govmesh.services.exchange.signals import Signals, listen
-from govmesh.services.exchange.usecases import EXCHANGE_DOMAIN, Exchange
+from govmesh.services.exchange.usecases import EXCHANGE_DOMAIN, Exchange, Stores
 
 log = logging.getLogger("govmesh.exchange")
 
@@ -57,7 +62,7 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     snapshot = await start_snapshot(authz, EXCHANGE_PRINCIPAL)
     signals = Signals()
     policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
-    exchange = Exchange(Store(engine), lambda: mirror.view, policy, signals)
+    exchange = Exchange(_stores(Store(engine)), lambda: mirror.view, policy, signals)
     server = MeshServer(
         "exchange", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=EXCHANGE_DOMAIN
     )
@@ -66,12 +71,16 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     loop = asyncio.get_running_loop()
     tasks = [
         loop.create_task(
-            _every(CHAIN_SECONDS, "ledger chaining", lambda: asyncio.to_thread(exchange.chain_ledger, wait=False))
+            _every(
+                CHAIN_SECONDS, "ledger chaining", lambda: asyncio.to_thread(exchange.ledger.chain_ledger, wait=False)
+            )
         ),
         loop.create_task(
-            _every(PRESENCE_REFRESH_SECONDS, "presence refresh", lambda: asyncio.to_thread(exchange.keep_alive))
+            _every(PRESENCE_REFRESH_SECONDS, "presence refresh", lambda: asyncio.to_thread(exchange.upkeep.keep_alive))
         ),
-        loop.create_task(_every(MAINTENANCE_SECONDS, "maintenance", lambda: asyncio.to_thread(exchange.maintain))),
+        loop.create_task(
+            _every(MAINTENANCE_SECONDS, "maintenance", lambda: asyncio.to_thread(exchange.upkeep.maintain))
+        ),
     ]
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
@@ -89,11 +98,23 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
         await authz.close()
         # The last exchanges staged before the stop reach the chain now rather than at the next start.
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(exchange.chain_ledger)
+            await asyncio.to_thread(exchange.ledger.chain_ledger)
         engine.dispose()
 
     server.on_stop(stop_upkeep)
     return Assembly(server, exchange, mirror)
+
+
+def _stores(store: Store) -> Stores:
+    log = RecordLog(store)
+    records = RecordCache()
+    return Stores(
+        log=log,
+        records=records,
+        subscriptions=SubscriptionStore(store, log, records),
+        requests=RequestStore(store),
+        ledger=LedgerStore(store),
+    )
 
 
 async def build(settings: Settings, database_url: str | None = None) -> MeshServer:

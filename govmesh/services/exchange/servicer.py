@@ -17,7 +17,7 @@ from govmesh.services.exchange import convert
 from govmesh.services.exchange.domain.ledger import EntryKind
 from govmesh.services.exchange.domain.requests import WaitMode
 from govmesh.services.exchange.persistence.ledger import EntryFilter, StatsFilter
-from govmesh.services.exchange.usecases import Exchange, GatheredRequest, RecordResult
+from govmesh.services.exchange.usecases import Answer, Exchange, GatheredRequest, RecordResult
 
 # grpc ships no type hints; the alias keeps signatures readable.
 Context: TypeAlias = grpc.aio.ServicerContext
@@ -44,7 +44,9 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
 
     async def Publish(self, request: pb.PublishRequest, context: Context) -> pb.PublishResponse:
         records = convert.records_from_proto(request.records)
-        outcome = await self.exchange.publish(current_principal.get(), records, validate_only=request.validate_only)
+        outcome = await self.exchange.publishing.publish(
+            current_principal.get(), records, validate_only=request.validate_only
+        )
         return pb.PublishResponse(
             results=[convert.result_to_proto(r) for r in outcome.results],
             accepted_count=outcome.count("ACCEPTED"),
@@ -63,7 +65,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         offset = 0
         async for message in request_iterator:
             records = convert.records_from_proto(message.records)
-            outcome = await self.exchange.publish(principal, records, offset=offset)
+            outcome = await self.exchange.publishing.publish(principal, records, offset=offset)
             offset += len(records)
             for status in counts:
                 counts[status] += outcome.count(status)
@@ -83,13 +85,16 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     ) -> pb.CreateSubscriptionResponse:
         draft = convert.subscription_from_proto(request.subscription, request.subscription_id)
         created = await asyncio.to_thread(
-            self.exchange.create_subscription, current_principal.get(), draft, validate_only=request.validate_only
+            self.exchange.subscriptions.create_subscription,
+            current_principal.get(),
+            draft,
+            validate_only=request.validate_only,
         )
         return pb.CreateSubscriptionResponse(subscription=convert.subscription_to_proto(created))
 
     async def GetSubscription(self, request: pb.GetSubscriptionRequest, context: Context) -> pb.GetSubscriptionResponse:
         found = await asyncio.to_thread(
-            self.exchange.get_subscription, current_principal.get(), convert.subscription_id(request.name)
+            self.exchange.subscriptions.get_subscription, current_principal.get(), convert.subscription_id(request.name)
         )
         return pb.GetSubscriptionResponse(subscription=convert.subscription_to_proto(found))
 
@@ -99,7 +104,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         offset, size = _page(request.page_size, request.page_token)
         subject = convert.subject_code(request.subject, "subject") if request.subject else ""
         found, more = await asyncio.to_thread(
-            self.exchange.list_subscriptions,
+            self.exchange.subscriptions.list_subscriptions,
             current_principal.get(),
             subject=subject,
             subscriber=request.subscriber,
@@ -114,11 +119,13 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def DeleteSubscription(
         self, request: pb.DeleteSubscriptionRequest, context: Context
     ) -> pb.DeleteSubscriptionResponse:
-        await self.exchange.delete_subscription(current_principal.get(), convert.subscription_id(request.name))
+        await self.exchange.subscriptions.delete_subscription(
+            current_principal.get(), convert.subscription_id(request.name)
+        )
         return pb.DeleteSubscriptionResponse()
 
     async def Subscribe(self, request: pb.SubscribeRequest, context: Context) -> AsyncIterator[pb.SubscribeResponse]:
-        stream = self.exchange.subscribe(
+        stream = self.exchange.delivery.subscribe(
             current_principal.get(),
             convert.subscription_id(request.subscription, "subscription"),
             request.cursor,
@@ -134,7 +141,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def AcknowledgeDeliveries(
         self, request: pb.AcknowledgeDeliveriesRequest, context: Context
     ) -> pb.AcknowledgeDeliveriesResponse:
-        result = await self.exchange.acknowledge(
+        result = await self.exchange.delivery.acknowledge(
             current_principal.get(),
             convert.subscription_id(request.subscription, "subscription"),
             list(request.delivery_ids),
@@ -149,7 +156,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def ListDeadLetters(self, request: pb.ListDeadLettersRequest, context: Context) -> pb.ListDeadLettersResponse:
         offset, size = _page(request.page_size, request.page_token)
         letters, total = await asyncio.to_thread(
-            self.exchange.list_dead_letters,
+            self.exchange.delivery.list_dead_letters,
             current_principal.get(),
             convert.subscription_id(request.parent, "parent"),
             offset,
@@ -164,7 +171,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def ReplayDeadLetters(
         self, request: pb.ReplayDeadLettersRequest, context: Context
     ) -> pb.ReplayDeadLettersResponse:
-        replayed = await self.exchange.replay_dead_letters(
+        replayed = await self.exchange.delivery.replay_dead_letters(
             current_principal.get(), convert.subscription_id(request.parent, "parent"), list(request.names), request.all
         )
         return pb.ReplayDeadLettersResponse(replayed_count=replayed)
@@ -175,7 +182,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         found = ViolationCollector()
         wait_mode = convert.WAIT.optional(request.wait_mode, "wait_mode", found) or WaitMode.WAIT
         found.raise_if_any()
-        gathered = await self.exchange.send_request(
+        gathered = await self.exchange.requests.send_request(
             current_principal.get(),
             convert.draft_from_proto(request),
             wait_mode=wait_mode,
@@ -188,22 +195,23 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def StreamInbox(
         self, request: pb.StreamInboxRequest, context: Context
     ) -> AsyncIterator[pb.StreamInboxResponse]:
-        stream = self.exchange.stream_inbox(
+        stream = self.exchange.replies.stream_inbox(
             current_principal.get(), convert.subject_codes(request.subjects, "subjects"), request.max_in_flight
         )
         async for incoming in stream:
             yield pb.StreamInboxResponse(requests=[convert.incoming_to_proto(i) for i in incoming])
 
     async def Reply(self, request: pb.ReplyRequest, context: Context) -> pb.ReplyResponse:
-        outcome = await self.exchange.reply(
-            current_principal.get(),
-            convert.request_id(request.request, "request"),
+        answer = Answer(
             convert.records_from_proto(request.records),
             not_found=list(request.not_found_entity_keys),
             partial=request.partial,
             failed=request.failed,
             message=request.message,
             idempotency_key=request.idempotency_key,
+        )
+        outcome = await self.exchange.replies.reply(
+            current_principal.get(), convert.request_id(request.request, "request"), answer
         )
         return pb.ReplyResponse(
             accepted_count=outcome.accepted,
@@ -213,7 +221,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
 
     async def GetRequest(self, request: pb.GetRequestRequest, context: Context) -> pb.GetRequestResponse:
         gathered = await asyncio.to_thread(
-            self.exchange.get_request,
+            self.exchange.requests.get_request,
             current_principal.get(),
             convert.request_id(request.name),
             full_view=_full(request.view),
@@ -223,7 +231,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def ListRequests(self, request: pb.ListRequestsRequest, context: Context) -> pb.ListRequestsResponse:
         offset, size = _page(request.page_size, request.page_token)
         found, more = await asyncio.to_thread(
-            self.exchange.list_requests,
+            self.exchange.requests.list_requests,
             current_principal.get(),
             incomplete_only=request.incomplete_only,
             start_time=convert.optional_moment(request, "start_time"),
@@ -238,7 +246,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def ListReplies(self, request: pb.ListRepliesRequest, context: Context) -> pb.ListRepliesResponse:
         offset, size = _page(request.page_size, request.page_token, default=10)
         found, more = await asyncio.to_thread(
-            self.exchange.list_replies,
+            self.exchange.replies.list_replies,
             current_principal.get(),
             convert.request_id(request.parent, "parent"),
             target=request.target,
@@ -254,7 +262,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     ) -> AsyncIterator[pb.WatchRepliesResponse]:
         if request.after_sequence < 0:
             raise InvalidArgument("bad after_sequence", [FieldViolation("after_sequence", "must not be negative")])
-        stream = self.exchange.watch_replies(
+        stream = self.exchange.replies.watch_replies(
             current_principal.get(), convert.request_id(request.name), request.after_sequence
         )
         async for watched in stream:
@@ -268,7 +276,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
 
     async def LocateEntity(self, request: pb.LocateEntityRequest, context: Context) -> pb.LocateEntityResponse:
         holdings = await asyncio.to_thread(
-            self.exchange.locate_entity,
+            self.exchange.directory.locate_entity,
             current_principal.get(),
             request.entity_key,
             convert.subject_codes(request.subjects, "subjects"),
@@ -279,7 +287,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         self, request: pb.RegisterHoldingsRequest, context: Context
     ) -> pb.RegisterHoldingsResponse:
         count = await asyncio.to_thread(
-            self.exchange.register_holdings,
+            self.exchange.directory.register_holdings,
             current_principal.get(),
             convert.subject_code(request.subject, "subject"),
             list(request.entity_keys),
@@ -290,7 +298,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         self, request: pb.UnregisterHoldingsRequest, context: Context
     ) -> pb.UnregisterHoldingsResponse:
         count = await asyncio.to_thread(
-            self.exchange.unregister_holdings,
+            self.exchange.directory.unregister_holdings,
             current_principal.get(),
             convert.subject_code(request.subject, "subject"),
             list(request.entity_keys),
@@ -326,7 +334,9 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             end_time=convert.optional_moment(request, "end_time"),
             start_sequence=start,
         )
-        entries = await asyncio.to_thread(self.exchange.list_ledger_entries, current_principal.get(), where, size + 1)
+        entries = await asyncio.to_thread(
+            self.exchange.ledger.list_ledger_entries, current_principal.get(), where, size + 1
+        )
         return pb.ListLedgerEntriesResponse(
             entries=[convert.ledger_entry_to_proto(e) for e in entries[:size]],
             next_page_token=token_for(entries[size].sequence) if len(entries) > size else "",
@@ -334,7 +344,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
 
     async def VerifyLedger(self, request: pb.VerifyLedgerRequest, context: Context) -> pb.VerifyLedgerResponse:
         verification = await asyncio.to_thread(
-            self.exchange.verify_ledger,
+            self.exchange.ledger.verify_ledger,
             current_principal.get(),
             start_sequence=request.start_sequence,
             end_sequence=request.end_sequence,
@@ -355,7 +365,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             end_time=convert.optional_moment(request, "end_time"),
         )
         page = await asyncio.to_thread(
-            self.exchange.ledger_stats, current_principal.get(), dimensions, where, offset, size
+            self.exchange.ledger.ledger_stats, current_principal.get(), dimensions, where, offset, size
         )
         return pb.GetLedgerStatsResponse(
             rows=[convert.stats_row_to_proto(r) for r in page.rows],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from govmesh.kernel.policy.model import (
@@ -17,11 +17,7 @@ from govmesh.kernel.policy.model import (
     RowScope,
     SharingType,
 )
-
-
-def utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every time authz stores is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+from govmesh.runtime.clock import as_utc
 
 
 def _time(value: datetime | None) -> str | None:
@@ -29,7 +25,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _parse_time(text: str | None) -> datetime | None:
-    return None if text is None else utc(datetime.fromisoformat(text))
+    return None if text is None else as_utc(datetime.fromisoformat(text))
 
 
 def scope_document(scope: RowScope) -> dict[str, Any]:

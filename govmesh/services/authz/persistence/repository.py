@@ -34,6 +34,7 @@ from govmesh.kernel.policy.model import (
 )
 from govmesh.kernel.policy.policy import ENDED_GRANT_RETENTION
 from govmesh.kernel.policy.principals import AUTHZ_SERVICE, department_principal
+from govmesh.runtime.clock import as_utc
 from govmesh.runtime.errors import Aborted
 from govmesh.services.authz.persistence import documents as doc
 from govmesh.services.authz.persistence import tables as t
@@ -106,7 +107,7 @@ def _change_row(change: PolicyChange, trace_id: str) -> dict[str, Any]:
 
 
 def _change_from_row(row: Row) -> PolicyChange:  # type: ignore[type-arg]
-    created = doc.utc(row.create_time)
+    created = as_utc(row.create_time)
     if row.kind == "grant":
         return PolicyChange(row.revision, created, grant=doc.grant_from_document(row.document))
     if row.kind == "item":
@@ -126,15 +127,15 @@ def _grant_from_row(row: Row) -> Grant:  # type: ignore[type-arg]
         actions=frozenset(Action(a) for a in row.actions),
         purpose=row.purpose,
         legal_basis=row.legal_basis,
-        start_time=doc.utc(row.start_time) if row.start_time is not None else None,
-        end_time=doc.utc(row.end_time),
+        start_time=as_utc(row.start_time) if row.start_time is not None else None,
+        end_time=as_utc(row.end_time),
         row_scope=doc.scope_from_document(row.row_scope),
         state=GrantState(row.state),
         applicant=row.applicant,
         decided_by=row.decided_by,
         decision_reason=row.decision_reason,
-        create_time=doc.utc(row.create_time),
-        update_time=doc.utc(row.update_time),
+        create_time=as_utc(row.create_time),
+        update_time=as_utc(row.update_time),
         revision=row.revision,
     )
 
@@ -190,7 +191,7 @@ def _audit_from_row(row: Row) -> AuditEntry:  # type: ignore[type-arg]
         object=row.object,
         decision=Decision(row.decision),
         reason=Reason(row.reason) if row.reason else None,
-        create_time=doc.utc(row.create_time),
+        create_time=as_utc(row.create_time),
         subject=row.subject,
         items=tuple(row.items),
         grant_id=row.grant_id,
@@ -209,7 +210,7 @@ def _history_from_row(row: Row) -> GrantHistoryEntry:  # type: ignore[type-arg]
         state=GrantState(row.state),
         principal=row.principal,
         reason=row.reason,
-        create_time=doc.utc(row.create_time),
+        create_time=as_utc(row.create_time),
         revision=row.revision,
         trace_id=row.trace_id,
     )

@@ -17,14 +17,10 @@ from govmesh.kernel.catalog.model import (
     SubjectVersionEntry,
     Version,
 )
+from govmesh.runtime.clock import as_utc as _utc
 from govmesh.runtime.database import schema_lock
 from govmesh.runtime.errors import Aborted, AlreadyExists, FailedPrecondition, PreconditionViolation
 from govmesh.services.catalog.persistence import tables as t
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every time the catalog shows is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _department(row: Row) -> Department:  # type: ignore[type-arg]

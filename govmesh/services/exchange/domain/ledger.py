@@ -6,10 +6,10 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from govmesh.services.exchange.domain.records import canonical_time
+from govmesh.services.exchange.domain.records import Record, canonical_time, payload_digest
 
 GENESIS_HASH = "0" * 64
 # The seed's figures are per day in Guangzhou; China keeps one offset all year.
@@ -218,3 +218,168 @@ def hub_day(moment: dt.datetime) -> str:
     """The calendar day in the hub's time zone, YYYY-MM-DD."""
     utc = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return utc.astimezone(HUB_TIME_ZONE).strftime("%Y-%m-%d")
+
+
+# -- what each exchange puts in the ledger -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """When an exchange happened and which trace it belongs to: shared by every entry it makes."""
+
+    trace_id: str
+    create_time: dt.datetime
+
+
+def digest_of(document: object) -> str:
+    """Hex SHA-256 of a JSON document with sorted keys: the digest of ids and verdicts an entry names."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def publish_events(
+    records: Sequence[Record],
+    sequences: Sequence[int],
+    receivers: Mapping[str, tuple[str, ...]],
+    when: Occasion,
+) -> list[LedgerEvent]:
+    """One PUBLISH entry per subject of a publish call, pointing at the subject's first committed record."""
+    first: dict[str, int] = {}
+    for record, sequence in zip(records, sequences, strict=True):
+        first.setdefault(record.idempotency_key, sequence)
+    by_subject: dict[str, list[Record]] = {}
+    for record in records:
+        by_subject.setdefault(record.subject_code, []).append(record)
+    return [
+        LedgerEvent(
+            kind=EntryKind.PUBLISH,
+            sender=batch[0].publisher,
+            receivers=receivers.get(code, ()),
+            subject=f"subjects/{code}",
+            record_count=len(batch),
+            payload_digest=payload_digest(r.digest for r in batch),
+            reference=f"rec-{first[batch[0].idempotency_key]}",
+            trace_id=when.trace_id,
+            create_time=when.create_time,
+            department=batch[0].publisher,
+        )
+        for code, batch in by_subject.items()
+    ]
+
+
+def delivery_events(
+    subscription: str,
+    subscriber: str,
+    subject_code: str,
+    sent: Sequence[tuple[int, Record]],
+    dead_letters: Sequence[str],
+    when: Occasion,
+) -> list[LedgerEvent]:
+    """A DELIVERY entry per sender of the (attempt, record) pairs sent, and one DEAD_LETTER entry."""
+    events = []
+    by_sender: dict[str, list[tuple[int, Record]]] = {}
+    for attempt, record in sent:
+        by_sender.setdefault(record.publisher, []).append((attempt, record))
+    for sender, batch in by_sender.items():
+        events.append(
+            LedgerEvent(
+                kind=EntryKind.DELIVERY,
+                sender=sender,
+                receivers=(subscriber,),
+                subject=f"subjects/{subject_code}",
+                record_count=len(batch),
+                payload_digest=payload_digest(record.digest for _, record in batch),
+                reference=subscription,
+                trace_id=when.trace_id,
+                create_time=when.create_time,
+                department=subscriber,
+                exchanged=sum(1 for attempt, _ in batch if attempt == 1),
+            )
+        )
+    if dead_letters:
+        events.append(
+            subscription_event(EntryKind.DEAD_LETTER, subscription, "", subscriber, subject_code, dead_letters, when)
+        )
+    return events
+
+
+def subscription_event(
+    kind: EntryKind,
+    subscription: str,
+    sender: str,
+    subscriber: str,
+    subject_code: str,
+    deliveries: Sequence[str],
+    when: Occasion,
+    *,
+    receivers: tuple[str, ...] | None = None,
+) -> LedgerEvent:
+    """An entry about named deliveries of one subscription (acknowledged, dead-lettered)."""
+    return LedgerEvent(
+        kind=kind,
+        sender=sender,
+        receivers=(subscriber,) if receivers is None else receivers,
+        subject=f"subjects/{subject_code}",
+        record_count=len(deliveries),
+        payload_digest=digest_of(list(deliveries)),
+        reference=subscription,
+        trace_id=when.trace_id,
+        create_time=when.create_time,
+        department=subscriber,
+    )
+
+
+def replay_event(
+    subscription: str, subscriber: str, subject_code: str, sequences: Sequence[int], count: int, when: Occasion
+) -> LedgerEvent:
+    return LedgerEvent(
+        kind=EntryKind.REPLAY,
+        sender=subscriber,
+        receivers=(subscriber,),
+        subject=f"subjects/{subject_code}",
+        record_count=count,
+        payload_digest=digest_of(sorted(sequences)),
+        reference=subscription,
+        trace_id=when.trace_id,
+        create_time=when.create_time,
+        department=subscriber,
+    )
+
+
+def request_event(
+    request: str,
+    requester: str,
+    reached: tuple[str, ...],
+    subjects: Sequence[str],
+    entity_keys: Sequence[str],
+    when: Occasion,
+) -> LedgerEvent:
+    return LedgerEvent(
+        kind=EntryKind.REQUEST,
+        sender=requester,
+        receivers=reached,
+        subject=f"subjects/{subjects[0]}" if len(subjects) == 1 else "",
+        record_count=len(entity_keys),
+        payload_digest=digest_of(sorted(entity_keys)),
+        reference=request,
+        trace_id=when.trace_id,
+        create_time=when.create_time,
+        department=requester,
+    )
+
+
+def reply_event(
+    reply: str, sender: str, requester: str, subject: str, carried: int, digest: str, when: Occasion
+) -> LedgerEvent:
+    return LedgerEvent(
+        kind=EntryKind.REPLY,
+        sender=sender,
+        receivers=(requester,),
+        subject=subject,
+        record_count=carried,
+        payload_digest=digest,
+        reference=reply,
+        trace_id=when.trace_id,
+        create_time=when.create_time,
+        department=sender,
+        exchanged=carried,
+    )

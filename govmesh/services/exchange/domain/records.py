@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
@@ -20,6 +20,10 @@ _IDENTIFIER_LIKE = re.compile(r"[0-9A-Z]{17}[0-9A-Z]")
 MAX_IDEMPOTENCY_KEY = 128
 # Clocks of departments drift; an event a few minutes "in the future" is a skewed clock, not a lie.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class IdempotencyKeyTaken(Exception):
+    """Another call committed one of a publish's idempotency keys while this one was deciding."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,18 @@ def entity_key_problem(key: str) -> str | None:
 # (integer, decimal), timestamp, boolean, bytes.
 _TEXT_KINDS = frozenset({"string", "enum", "date"})
 _NUMBER_KINDS = frozenset({"integer", "decimal"})
+
+
+def entity_keys_problems(keys: Sequence[str], limit: int, path: str = "entity_keys") -> list[tuple[str, str]]:
+    """(field, problem) for a list of entity keys: too many, or any not shaped like an entity key."""
+    found: list[tuple[str, str]] = []
+    if len(keys) > limit:
+        found.append((path, f"at most {limit:,}"))
+    for n, key in enumerate(keys):
+        problem = entity_key_problem(key)
+        if problem:
+            found.append((f"{path}[{n}]", problem))
+    return found
 
 
 def canonical_time(value: dt.datetime) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select
 
+from govmesh.runtime.clock import as_utc
 from govmesh.services.exchange.domain.ledger import (
     GENESIS_HASH,
     EntryKind,
@@ -17,7 +18,7 @@ from govmesh.services.exchange.domain.ledger import (
     chain,
 )
 from govmesh.services.exchange.persistence import tables as t
-from govmesh.services.exchange.persistence.store import Store, dumps, loads, must_utc
+from govmesh.services.exchange.persistence.store import Store, dumps, loads
 
 CHAIN_LOCK = "exchange-ledger-chain"
 CHAIN_BATCH = 2000
@@ -55,7 +56,7 @@ def _exchange(row: Row, day: str = "") -> LedgerEvent:  # type: ignore[type-arg]
         payload_digest=row.payload_digest,
         reference=row.reference,
         trace_id=row.trace_id,
-        create_time=must_utc(row.create_time),
+        create_time=as_utc(row.create_time),
         department=row.department,
         exchanged=row.exchanged,
         day=day,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, text, union_all
+from sqlalchemy.exc import IntegrityError
 
+from govmesh.runtime.clock import as_utc, as_utc_or_none
 from govmesh.services.exchange.domain.directory import Holding, HoldingSource
 from govmesh.services.exchange.domain.ledger import LedgerEvent
-from govmesh.services.exchange.domain.records import Record, values_from_json, values_to_json
+from govmesh.services.exchange.domain.records import IdempotencyKeyTaken, Record, values_from_json, values_to_json
 from govmesh.services.exchange.persistence import tables as t
 from govmesh.services.exchange.persistence.ledger import stage
-from govmesh.services.exchange.persistence.store import Store, in_chunks, must_utc, utc
+from govmesh.services.exchange.persistence.store import Store, in_chunks
 
 
 def record_id(sequence: int) -> str:
@@ -25,14 +28,14 @@ def to_record(row: Row) -> Record:  # type: ignore[type-arg]
         subject_code=row.subject,
         entity_key=row.entity_key,
         division_code=row.division_code,
-        event_time=must_utc(row.event_time),
+        event_time=as_utc(row.event_time),
         values=values_from_json(row.values),
         idempotency_key=row.idempotency_key,
         record_id=record_id(row.seq),
         subject_version=row.subject_version,
         publisher=row.publisher,
         digest=row.digest,
-        publish_time=must_utc(row.publish_time),
+        publish_time=as_utc(row.publish_time),
         trace_id=row.trace_id,
         sequence=row.seq,
     )
@@ -62,6 +65,14 @@ class Existing:
     sequence: int
     digest: str
     subject_version: str
+
+
+@contextlib.contextmanager
+def _taken_as_domain_error() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        raise IdempotencyKeyTaken(str(error.orig)) from error
 
 
 class RecordLog:
@@ -95,7 +106,7 @@ class RecordLog:
         """
         if not records:
             return []
-        with self.store.write() as conn:
+        with _taken_as_domain_error(), self.store.write() as conn:
             for subject in sorted({r.subject_code for r in records}):
                 self.store.lock(conn, f"exchange-publish-{subject}")
             rows = [
@@ -172,7 +183,7 @@ class RecordLog:
             ).first()
             if row is None:
                 break
-            if must_utc(row.publish_time) < moment:
+            if as_utc(row.publish_time) < moment:
                 answer = row.seq
                 low = row.seq + 1
             else:
@@ -188,7 +199,9 @@ class RecordLog:
         )
 
     def publish_time_of(self, conn: Connection, sequence: int) -> dt.datetime | None:
-        return utc(conn.execute(select(t.records.c.publish_time).where(t.records.c.seq == sequence)).scalar())
+        return as_utc_or_none(
+            conn.execute(select(t.records.c.publish_time).where(t.records.c.seq == sequence)).scalar()
+        )
 
     # -- the reference directory -----------------------------------------------------------------
 
@@ -201,9 +214,13 @@ class RecordLog:
         )
         registered = select(h.department, h.subject, h.update_time).where(h.entity_key == entity_key)
         with self.store.read() as conn:
-            found = [Holding(row[0], row[1], HoldingSource.PUBLISHED, utc(row[2])) for row in conn.execute(published)]
+            found = [
+                Holding(row[0], row[1], HoldingSource.PUBLISHED, as_utc_or_none(row[2]))
+                for row in conn.execute(published)
+            ]
             found += [
-                Holding(row[0], row[1], HoldingSource.REGISTERED, utc(row[2])) for row in conn.execute(registered)
+                Holding(row[0], row[1], HoldingSource.REGISTERED, as_utc_or_none(row[2]))
+                for row in conn.execute(registered)
             ]
         return found
 

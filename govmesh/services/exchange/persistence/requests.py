@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Row, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from govmesh.runtime.clock import as_utc_or_none
 from govmesh.runtime.errors import Aborted
 from govmesh.services.exchange.domain.ledger import LedgerEvent
 from govmesh.services.exchange.domain.records import Record, values_from_json, values_to_json
@@ -25,7 +26,7 @@ from govmesh.services.exchange.domain.requests import (
 )
 from govmesh.services.exchange.persistence import tables as t
 from govmesh.services.exchange.persistence.ledger import stage
-from govmesh.services.exchange.persistence.store import Store, dumps, in_chunks, loads, utc
+from govmesh.services.exchange.persistence.store import Store, dumps, in_chunks, loads
 
 
 def _claims(text_value: str) -> tuple[Claim, ...]:
@@ -47,7 +48,7 @@ def _target(row: Row) -> Target:  # type: ignore[type-arg]
         denial_reason=row.denial_reason,
         message=row.message,
         record_count=row.record_count,
-        final_time=utc(row.final_time),
+        final_time=as_utc_or_none(row.final_time),
         attempt=row.attempt,
     )
 
@@ -68,8 +69,8 @@ def _request(row: Row, targets: Sequence[Target]) -> DataRequest:  # type: ignor
         to_subject_providers=row.to_subject_providers,
         to_holders_of_entity=row.to_holders_of_entity,
         targets=tuple(targets),
-        create_time=utc(row.create_time),
-        expire_time=utc(row.expire_time),
+        create_time=as_utc_or_none(row.create_time),
+        expire_time=as_utc_or_none(row.expire_time),
         trace_id=row.trace_id,
         idempotency_key=row.idempotency_key or "",
     )
@@ -150,7 +151,7 @@ def _chunk(row: Row) -> ReplyChunk:  # type: ignore[type-arg]
         final=row.final,
         failed=row.failed,
         message=row.message,
-        create_time=utc(row.create_time),
+        create_time=as_utc_or_none(row.create_time),
         trace_id=row.trace_id,
     )
 

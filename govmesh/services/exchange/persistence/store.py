@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import threading
 import zlib
@@ -17,17 +16,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from govmesh.runtime.errors import Unavailable
 
 NOTIFY_CHANNEL = "govmesh_exchange"
-
-
-def utc(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; every time the exchange stores is UTC.
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def must_utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def dumps(value: Any) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from govmesh.runtime.clock import as_utc_or_none
 from govmesh.runtime.errors import AlreadyExists, FieldViolation, InvalidArgument
 from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.domain.ledger import LedgerEvent
@@ -24,7 +25,7 @@ from govmesh.services.exchange.domain.subscriptions import (
 from govmesh.services.exchange.persistence import tables as t
 from govmesh.services.exchange.persistence.ledger import stage
 from govmesh.services.exchange.persistence.records import RecordLog
-from govmesh.services.exchange.persistence.store import Store, dumps, in_chunks, loads, utc
+from govmesh.services.exchange.persistence.store import Store, dumps, in_chunks, loads
 
 _OUTSTANDING = (DeliveryState.IN_FLIGHT.value, DeliveryState.WAITING.value)
 _DELIVERY_COLUMNS = (
@@ -48,11 +49,11 @@ def _subscription(row: Row) -> Subscription:  # type: ignore[type-arg]
         subscriber=row.subscriber,
         items=tuple(loads(row.items)),
         row_filter=RowFilter(tuple(row_filter["division_codes"]), frozenset(row_filter["entity_keys"])),
-        start_time=utc(row.start_time),
+        start_time=as_utc_or_none(row.start_time),
         ack_deadline=dt.timedelta(milliseconds=row.ack_deadline_ms),
         max_attempts=row.max_attempts,
         description=row.description,
-        create_time=utc(row.create_time),
+        create_time=as_utc_or_none(row.create_time),
         key=row.key,
         cursor=row.cursor,
     )
@@ -242,7 +243,7 @@ class SubscriptionStore:
                 .limit(capacity)
             )
             taken = [
-                Redelivery(r.record_seq, r.attempt, utc(r.first_deliver_time))
+                Redelivery(r.record_seq, r.attempt, as_utc_or_none(r.first_deliver_time))
                 for r in conn.execute(self.store.for_update(query, skip_locked=True))
             ]
             again = [
@@ -410,8 +411,8 @@ class SubscriptionStore:
                     r.attempt,
                     DeadLetterReason(r.dead_reason or DeadLetterReason.MAX_ATTEMPTS_EXCEEDED.value),
                     r.message,
-                    utc(r.first_deliver_time),
-                    utc(r.dead_time),
+                    as_utc_or_none(r.first_deliver_time),
+                    as_utc_or_none(r.dead_time),
                 )
                 for r in conn.execute(query)
             ]
@@ -500,7 +501,7 @@ class SubscriptionStore:
             in_flight_count=int(counts.get(DeliveryState.IN_FLIGHT.value, 0)),
             dead_letter_count=int(counts.get(DeliveryState.DEAD.value, 0)),
             oldest_unacknowledged_age=max(dt.timedelta(0), now - oldest_time) if oldest_time else dt.timedelta(0),
-            last_acknowledge_time=utc(sub.last_acknowledge_time),
+            last_acknowledge_time=as_utc_or_none(sub.last_acknowledge_time),
             acknowledged_count=int(sub.acknowledged_count),
             open_streams=streams,
         )
