@@ -58,11 +58,29 @@ def is_postgresql(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def lock_key(name: str) -> int:
+    """The advisory lock key of a name: every service derives its keys the same way."""
+    return zlib.crc32(name.encode())
+
+
+def transaction_lock(connection: Connection, name: str) -> None:
+    """Serialises transactions on `name` until commit (PostgreSQL; SQLite serialises writers on its file lock)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(name)})
+
+
+def try_transaction_lock(connection: Connection, name: str) -> bool:
+    """Takes `name` until commit if no other transaction holds it; always True on SQLite."""
+    if connection.dialect.name != "postgresql":
+        return True
+    return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_key(name)}).scalar())
+
+
 @contextlib.contextmanager
 def schema_lock(connection: Connection, name: str) -> Iterator[None]:
     """Serialises schema work between replicas starting at once (an advisory lock on PostgreSQL)."""
     if connection.dialect.name == "postgresql":
-        key = zlib.crc32(name.encode())
+        key = lock_key(name)
         connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
         try:
             yield

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from govmesh.contracts.authz.v1 import authz_pb2, authz_pb2_grpc
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
 from govmesh.services.authz.catalog_feed import CatalogFeed, catalog_channel
 from govmesh.services.authz.persistence.repository import AuthzRepository
@@ -46,21 +45,15 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
         "authz", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=ERROR_DOMAIN
     )
     authz_pb2_grpc.add_AuthzServiceServicer_to_server(AuthzServicer(authz, signal), server.grpc_server)
-    loop = asyncio.get_running_loop()
-    tasks = [
-        loop.create_task(feed.follow(catalog_revision)),
-        # Other replicas' grant changes; this replica's own are applied as they commit.
-        loop.create_task(_every(settings.authz_refresh_seconds, authz.refresh, "policy refresh")),
-        loop.create_task(_every(settings.authz_expiry_sweep_seconds, authz.expire_due, "expiry sweep")),
-        loop.create_task(_every(AUDIT_FLUSH_SECONDS, authz.flush_audit, "audit write")),
-    ]
+    background = BackgroundTasks()
+    background.start(feed.follow(catalog_revision))
+    # Other replicas' grant changes; this replica's own are applied as they commit.
+    background.every(settings.authz_refresh_seconds, "policy refresh", authz.refresh)
+    background.every(settings.authz_expiry_sweep_seconds, "expiry sweep", authz.expire_due)
+    background.every(AUDIT_FLUSH_SECONDS, "audit write", authz.flush_audit)
 
     async def stop_background_work() -> None:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await background.stop()
         try:
             await asyncio.to_thread(authz.flush_audit)
         except Exception:
@@ -88,13 +81,3 @@ async def _first_catalog_read(feed: CatalogFeed, authz: Authz, settings: Setting
             ) from None
         log.warning("catalog unreachable; deciding from the stored copy at catalog revision %d", authz.catalog_revision)
         return authz.catalog_revision
-
-
-async def _every(seconds: float, work: Callable[[], object], what: str) -> None:
-    """Runs `work` in a worker thread every `seconds`; a failure is logged and retried next time."""
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await asyncio.to_thread(work)
-        except Exception:
-            log.warning("%s failed; retrying in %.2fs", what, seconds, exc_info=True)

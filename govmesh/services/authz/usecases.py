@@ -49,6 +49,7 @@ from govmesh.runtime.errors import (
 )
 from govmesh.runtime.identity import Principal
 from govmesh.runtime.paging import Page, PageRequest, paginate, token_for
+from govmesh.services.authz.domain.expiry import expiry
 from govmesh.services.authz.persistence.repository import AuthzRepository
 
 log = logging.getLogger("govmesh.authz")
@@ -516,7 +517,12 @@ class Authz:
 
     def expire_due(self) -> list[Grant]:
         """Marks grants past their end time EXPIRED (decisions already treat them so)."""
-        changes = self.repository.expire_due(self.clock(), trace_id())
+        now, trace = self.clock(), trace_id()
+        moves = []
+        for grant in self.repository.due_for_expiry(now):
+            expired, audit = expiry(grant, now, trace)
+            moves.append((grant, expired, GrantEvent.EXPIRED, audit))
+        changes = self.repository.save_transitions(moves, now, trace)
         if changes:
             self.refresh()
             log.info("expired %d grant(s): %s", len(changes), ", ".join(c.grant.name for c in changes))

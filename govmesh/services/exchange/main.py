@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from govmesh.contracts.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from govmesh.kernel.policy.snapshot import policy_channel, start_snapshot
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
 from govmesh.services.exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
 from govmesh.services.exchange.cache import RecordCache
@@ -62,37 +62,24 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     snapshot = await start_snapshot(authz, EXCHANGE_PRINCIPAL)
     signals = Signals()
     policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
-    exchange = Exchange(_stores(Store(engine)), lambda: mirror.view, policy, signals)
+    stores = await asyncio.to_thread(_stores, Store(engine))
+    exchange = Exchange(stores, lambda: mirror.view, policy, signals)
     server = MeshServer(
         "exchange", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=EXCHANGE_DOMAIN
     )
     exchange_pb2_grpc.add_ExchangeServiceServicer_to_server(ExchangeServicer(exchange), server.grpc_server)
 
-    loop = asyncio.get_running_loop()
-    tasks = [
-        loop.create_task(
-            _every(
-                CHAIN_SECONDS, "ledger chaining", lambda: asyncio.to_thread(exchange.ledger.chain_ledger, wait=False)
-            )
-        ),
-        loop.create_task(
-            _every(PRESENCE_REFRESH_SECONDS, "presence refresh", lambda: asyncio.to_thread(exchange.upkeep.keep_alive))
-        ),
-        loop.create_task(
-            _every(MAINTENANCE_SECONDS, "maintenance", lambda: asyncio.to_thread(exchange.upkeep.maintain))
-        ),
-    ]
+    background = BackgroundTasks()
+    background.every(CHAIN_SECONDS, "ledger chaining", lambda: exchange.ledger.chain_ledger(wait=False), at_once=True)
+    background.every(PRESENCE_REFRESH_SECONDS, "presence refresh", exchange.upkeep.keep_alive, at_once=True)
+    background.every(MAINTENANCE_SECONDS, "maintenance", exchange.upkeep.maintain, at_once=True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        tasks.append(loop.create_task(listen(signals, libpq)))
+        background.start(listen(signals, libpq))
 
     async def stop_upkeep() -> None:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await background.stop()
         await mirror.close()
         await snapshot.close()
         await authz.close()
@@ -109,6 +96,7 @@ def _stores(store: Store) -> Stores:
     log = RecordLog(store)
     records = RecordCache()
     return Stores(
+        database=store,
         log=log,
         records=records,
         subscriptions=SubscriptionStore(store, log, records),
@@ -119,13 +107,3 @@ def _stores(store: Store) -> Stores:
 
 async def build(settings: Settings, database_url: str | None = None) -> MeshServer:
     return (await assemble(settings, database_url)).server
-
-
-async def _every(seconds: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
-    """Runs `step` every `seconds` for good; a failure (the database restarting) is logged and retried."""
-    while True:
-        try:
-            await step()
-        except Exception:
-            log.warning("%s failed; retrying", what, exc_info=True)
-        await asyncio.sleep(seconds)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Row, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from govmesh.kernel.policy.grants import transition
 from govmesh.kernel.policy.model import (
     Action,
     AuditEntry,
@@ -33,15 +31,17 @@ from govmesh.kernel.policy.model import (
     SnapshotContents,
 )
 from govmesh.kernel.policy.policy import ENDED_GRANT_RETENTION
-from govmesh.kernel.policy.principals import AUTHZ_SERVICE, department_principal
+from govmesh.kernel.policy.principals import department_principal
 from govmesh.runtime.clock import as_utc
+from govmesh.runtime.database import transaction_lock
 from govmesh.runtime.errors import Aborted
+from govmesh.services.authz.domain.catalog_copy import department_changes, item_changes
 from govmesh.services.authz.persistence import documents as doc
 from govmesh.services.authz.persistence import tables as t
 
 T = TypeVar("T")
 
-_POLICY_LOCK = zlib.crc32(b"authz-policy-log")
+_POLICY_LOCK = "authz-policy-log"
 # A write that lost a race for a revision number (another process on the same SQLite file) or for
 # an application's request id tries again from the start; both rereads make the retry correct.
 _WRITE_ATTEMPTS = 4
@@ -246,9 +246,8 @@ class AuthzRepository:
     @contextlib.contextmanager
     def _policy_write(self, now: datetime, trace_id: str) -> Iterator[_PolicyLog]:
         with self._writer, self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Held to commit: revisions become visible in the order they were given out.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POLICY_LOCK})
+            # Held to commit: revisions become visible in the order they were given out.
+            transaction_lock(conn, _POLICY_LOCK)
             log = _PolicyLog(conn, now, trace_id)
             yield log
             log.flush()
@@ -349,25 +348,18 @@ class AuthzRepository:
                         stored[r.item] = ItemPolicy(
                             r.subject, r.item, r.provider, SharingType(r.sharing_type), r.deprecated, r.removed
                         )
-            seen: set[str] = set()
+            changes = item_changes(stored, incoming, subjects)
             new_rows: list[dict[str, Any]] = []
-            for item in incoming:
-                seen.add(item.item)
-                old = stored.get(item.item)
-                if old == item:
-                    continue
+            for item in changes.written:
                 log.record(log.next_revision(), item=item)
                 values = {**doc.item_document(item), "updated_at": now}
-                if old is None:
+                if item.item in changes.new:
                     new_rows.append(values)
                 else:
                     conn.execute(update(t.items).where(t.items.c.item == item.item).values(values))
-            for code, old in stored.items():
-                in_scope = subjects is None or old.subject in subjects
-                if code not in seen and in_scope and not old.removed:
-                    gone = dataclasses.replace(old, removed=True)
-                    log.record(log.next_revision(), item=gone)
-                    conn.execute(update(t.items).where(t.items.c.item == code).values(removed=True, updated_at=now))
+            for gone in changes.removed:
+                log.record(log.next_revision(), item=gone)
+                conn.execute(update(t.items).where(t.items.c.item == gone.item).values(removed=True, updated_at=now))
             if new_rows:
                 conn.execute(insert(t.items), new_rows)
             if departments is not None:
@@ -385,12 +377,8 @@ class AuthzRepository:
             r.code: department_principal(r.code, r.display_name, r.groups, disabled=r.disabled)
             for r in conn.execute(select(t.departments))
         }
-        seen = set()
-        for principal in departments:
-            seen.add(principal.code)
-            old = stored.get(principal.code)
-            if old == principal:
-                continue
+        written, disabled = department_changes(stored, departments)
+        for principal in written:
             log.record(log.next_revision(), principal=principal)
             values = {
                 "display_name": principal.display_name,
@@ -398,16 +386,13 @@ class AuthzRepository:
                 "disabled": principal.disabled,
                 "updated_at": now,
             }
-            if old is None:
+            if principal.code not in stored:
                 conn.execute(insert(t.departments).values(code=principal.code, **values))
             else:
                 conn.execute(update(t.departments).where(t.departments.c.code == principal.code).values(values))
-        for code, old in stored.items():
-            if code not in seen and not old.disabled:
-                # A department the catalog no longer lists keeps its grants on record but decides nothing.
-                gone = dataclasses.replace(old, disabled=True)
-                log.record(log.next_revision(), principal=gone)
-                conn.execute(update(t.departments).where(t.departments.c.code == code).values(disabled=True))
+        for gone in disabled:
+            log.record(log.next_revision(), principal=gone)
+            conn.execute(update(t.departments).where(t.departments.c.code == gone.code).values(disabled=True))
 
     # -- grants --------------------------------------------------------------------------------
 
@@ -515,11 +500,8 @@ class AuthzRepository:
             )
         )
 
-    def expire_due(self, now: datetime, trace_id: str, limit: int = 500) -> list[GrantChange]:
-        """Marks applied and approved grants past their end time EXPIRED, each with its own revision."""
-        return self._retrying(lambda: self._expire_due(now, trace_id, limit))
-
-    def _expire_due(self, now: datetime, trace_id: str, limit: int) -> list[GrantChange]:
+    def due_for_expiry(self, now: datetime, limit: int = 500) -> list[Grant]:
+        """Applied and approved grants past their end time, the longest ended first."""
         due_query = (
             select(t.grants)
             .where(
@@ -530,30 +512,27 @@ class AuthzRepository:
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            due = [_grant_from_row(r) for r in conn.execute(due_query)]
-        if not due:
+            return [_grant_from_row(r) for r in conn.execute(due_query)]
+
+    def save_transitions(
+        self, moves: Sequence[tuple[Grant, Grant, GrantEvent, AuditEntry]], now: datetime, trace_id: str
+    ) -> list[GrantChange]:
+        """Stores decided transitions in one policy write, each with its own revision, history and audit.
+
+        A grant another writer moved meanwhile is skipped (another replica's sweep got there first).
+        """
+        return self._retrying(lambda: self._save_transitions(moves, now, trace_id))
+
+    def _save_transitions(
+        self, moves: Sequence[tuple[Grant, Grant, GrantEvent, AuditEntry]], now: datetime, trace_id: str
+    ) -> list[GrantChange]:
+        if not moves:
             return []
         done: list[GrantChange] = []
         with self._policy_write(now, trace_id) as log:
-            for grant in due:
-                expired = transition(grant, GrantEvent.EXPIRED, by=AUTHZ_SERVICE, reason="", now=now)
-                audit = AuditEntry(
-                    kind=AuditKind.GRANT_CHANGE,
-                    principal=AUTHZ_SERVICE,
-                    action=None,
-                    object=grant.name,
-                    decision=Decision.ALLOW,
-                    reason=Reason.GRANT_EXPIRED,
-                    create_time=now,
-                    subject=grant.subject,
-                    items=grant.items,
-                    grant_id=grant.id,
-                    trace_id=trace_id,
-                    recorded_by=AUTHZ_SERVICE,
-                    message=f"the validity period ended at {grant.end_time.isoformat()}",
-                )
-                stored = self._save_transition(log, grant, expired, GrantEvent.EXPIRED, audit)
-                if stored is not None:  # another replica's sweep got there first otherwise
+            for before, after, event, audit in moves:
+                stored = self._save_transition(log, before, after, event, audit)
+                if stored is not None:
                     done.append(stored)
         return done
 

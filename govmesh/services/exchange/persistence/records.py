@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, text, union_all
@@ -12,10 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from govmesh.runtime.clock import as_utc, as_utc_or_none
 from govmesh.services.exchange.domain.directory import Holding, HoldingSource
-from govmesh.services.exchange.domain.ledger import LedgerEvent
 from govmesh.services.exchange.domain.records import IdempotencyKeyTaken, Record, values_from_json, values_to_json
 from govmesh.services.exchange.persistence import tables as t
-from govmesh.services.exchange.persistence.ledger import stage
 from govmesh.services.exchange.persistence.store import Store, in_chunks
 
 
@@ -93,20 +91,15 @@ class RecordLog:
                     found[row.idempotency_key] = Existing(row.seq, row.digest, row.subject_version)
         return found
 
-    def append(
-        self,
-        records: Sequence[Record],
-        exchanges: Callable[[Sequence[int]], Sequence[LedgerEvent]],
-        notify: Iterable[str],
-    ) -> list[int]:
-        """Commits records and their ledger entries in one transaction; returns their log positions.
+    def append(self, conn: Connection, records: Sequence[Record]) -> list[int]:
+        """Appends records in the caller's unit of work; returns their log positions.
 
         Publishers of one subject take turns (an advisory lock until commit), so log positions of a
         subject become visible in order and a cursor that passed a position never misses one below it.
         """
         if not records:
             return []
-        with _taken_as_domain_error(), self.store.write() as conn:
+        with _taken_as_domain_error():
             for subject in sorted({r.subject_code for r in records}):
                 self.store.lock(conn, f"exchange-publish-{subject}")
             rows = [
@@ -140,9 +133,6 @@ class RecordLog:
                     [dict(zip(_RECORD_COLUMNS, row, strict=True)) for row in rows],
                 )
                 sequences = [row[0] for row in result]
-            stage(conn, exchanges(sequences))
-            for payload in notify:
-                self.store.notify(conn, payload)
         return sequences
 
     def positions_after(self, conn: Connection, subject: str, cursor: int, limit: int) -> list[int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, and_, insert, select, update
@@ -171,7 +171,8 @@ class RequestStore:
     def create(self, request: DataRequest, exchanges: Sequence[LedgerEvent], notify: Sequence[str]) -> DataRequest:
         """Stores a request with its targets; an idempotency key already used returns the first request."""
         try:
-            with self.store.write() as conn:
+            with self.store.unit_of_work() as work:
+                conn = work.conn
                 conn.execute(
                     insert(t.requests).values(
                         id=request.id,
@@ -217,8 +218,7 @@ class RequestStore:
                         ],
                     )
                 stage(conn, exchanges)
-                for payload in notify:
-                    self.store.notify(conn, payload)
+                work.notify(*notify)
         except IntegrityError:
             existing = self.by_key(request.requester, request.idempotency_key)
             if existing is None:
@@ -335,6 +335,7 @@ class RequestStore:
 
     def add_reply(
         self,
+        conn: Connection,
         request_id: str,
         chunk: ReplyChunk,
         *,
@@ -342,53 +343,47 @@ class RequestStore:
         idempotency_key: str,
         outcome: dict[str, object],
         now: dt.datetime,
-        exchanges: Callable[[int], Sequence[LedgerEvent]],
-        notify: Sequence[str],
     ) -> ReplyChunk:
-        """Appends a reply chunk and moves the target's status, while the target is still pending."""
+        """Appends a reply chunk in the caller's unit of work and moves the target's status, while it is pending."""
         rt = t.request_targets.c
-        with self.store.write() as conn:
-            # The request row orders concurrent chunks: each takes the next sequence.
-            reply_count = conn.execute(
-                self.store.for_update(select(t.requests.c.reply_count).where(t.requests.c.id == request_id))
-            ).scalar_one()
-            status = conn.execute(
-                select(rt.status).where(rt.request_id == request_id, rt.target == chunk.target)
-            ).scalar_one()
-            if status != ReplyStatus.PENDING.value:
-                raise Aborted(f"requests/{request_id} was already answered finally by {chunk.target}")
-            sequence = reply_count + 1
-            conn.execute(update(t.requests).where(t.requests.c.id == request_id).values(reply_count=sequence))
-            conn.execute(
-                insert(t.replies).values(
-                    request_id=request_id,
-                    sequence=sequence,
-                    target=chunk.target,
-                    records=dumps([_record_json(r) for r in chunk.records]),
-                    verifications=_verifications_json(chunk.verifications),
-                    not_found=dumps(list(chunk.not_found_entity_keys)),
-                    final=chunk.final,
-                    failed=chunk.failed,
-                    message=chunk.message,
-                    create_time=now,
-                    trace_id=chunk.trace_id,
-                    idempotency_key=idempotency_key or None,
-                    outcome=dumps(outcome),
-                )
+        # The request row orders concurrent chunks: each takes the next sequence.
+        reply_count = conn.execute(
+            self.store.for_update(select(t.requests.c.reply_count).where(t.requests.c.id == request_id))
+        ).scalar_one()
+        status = conn.execute(
+            select(rt.status).where(rt.request_id == request_id, rt.target == chunk.target)
+        ).scalar_one()
+        if status != ReplyStatus.PENDING.value:
+            raise Aborted(f"requests/{request_id} was already answered finally by {chunk.target}")
+        sequence = reply_count + 1
+        conn.execute(update(t.requests).where(t.requests.c.id == request_id).values(reply_count=sequence))
+        conn.execute(
+            insert(t.replies).values(
+                request_id=request_id,
+                sequence=sequence,
+                target=chunk.target,
+                records=dumps([_record_json(r) for r in chunk.records]),
+                verifications=_verifications_json(chunk.verifications),
+                not_found=dumps(list(chunk.not_found_entity_keys)),
+                final=chunk.final,
+                failed=chunk.failed,
+                message=chunk.message,
+                create_time=now,
+                trace_id=chunk.trace_id,
+                idempotency_key=idempotency_key or None,
+                outcome=dumps(outcome),
             )
-            values: dict[str, object] = {"record_count": rt.record_count + record_count}
-            if chunk.final:
-                values.update(
-                    status=(ReplyStatus.FAILED if chunk.failed else ReplyStatus.ANSWERED).value,
-                    final_time=now,
-                    message=chunk.message,
-                )
-            conn.execute(
-                update(t.request_targets).where(rt.request_id == request_id, rt.target == chunk.target).values(**values)
+        )
+        values: dict[str, object] = {"record_count": rt.record_count + record_count}
+        if chunk.final:
+            values.update(
+                status=(ReplyStatus.FAILED if chunk.failed else ReplyStatus.ANSWERED).value,
+                final_time=now,
+                message=chunk.message,
             )
-            stage(conn, exchanges(sequence))
-            for payload in notify:
-                self.store.notify(conn, payload)
+        conn.execute(
+            update(t.request_targets).where(rt.request_id == request_id, rt.target == chunk.target).values(**values)
+        )
         return ReplyChunk(
             request_id,
             chunk.target,

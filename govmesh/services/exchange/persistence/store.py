@@ -1,19 +1,17 @@
-"""The exchange's hold on its database: transactions, dialect differences, and outages turned into UNAVAILABLE."""
+"""The exchange's hold on its database: the runtime's units of work, and the dialect differences its queries need."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, any_, bindparam, text
+from sqlalchemy import ColumnElement, Connection, Engine, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from govmesh.runtime.errors import Unavailable
+from govmesh.runtime.database import transaction_lock, try_transaction_lock
+from govmesh.runtime.unit_of_work import Database
 
 NOTIFY_CHANNEL = "govmesh_exchange"
 
@@ -26,63 +24,24 @@ def loads(text_value: str) -> Any:
     return json.loads(text_value)
 
 
-class Store:
-    """One engine, used the same way on SQLite and PostgreSQL.
-
-    On SQLite every write of this process goes through one lock: pysqlite starts a transaction only
-    at the first write, so a read-then-write sequence is made atomic by holding the lock instead.
-    On PostgreSQL row locks (FOR UPDATE SKIP LOCKED) and transaction advisory locks do that work,
-    across replicas too.
-    """
+class Store(Database):
+    """The exchange's database: units of work from the runtime, plus the dialect differences its queries need."""
 
     def __init__(self, engine: Engine):
-        self.engine = engine
-        self.postgresql = engine.dialect.name == "postgresql"
-        self._sqlite_writes = threading.RLock()
+        super().__init__(engine, service="exchange", notify_channel=NOTIFY_CHANNEL)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """One transaction that may write; database outages surface as UNAVAILABLE."""
-        with self._unavailable_on_outage():
-            if self.postgresql:
-                with self.engine.begin() as conn:
-                    yield conn
-            else:
-                with self._sqlite_writes, self.engine.begin() as conn:
-                    yield conn
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
-        with self._unavailable_on_outage(), self.engine.connect() as conn:
-            yield conn
-
-    @contextlib.contextmanager
-    def _unavailable_on_outage(self) -> Iterator[None]:
-        try:
-            yield
-        except OperationalError as error:
-            raise Unavailable("the exchange's database is unavailable; retry shortly") from error
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                raise Unavailable("the exchange's database connection was lost; retry shortly") from error
-            raise
+        """A unit of work's connection, for persistence that needs nothing else of it."""
+        with self.unit_of_work() as work:
+            yield work.conn
 
     def lock(self, conn: Connection, name: str) -> None:
         """Serialises transactions on `name` until commit (PostgreSQL; SQLite writes are serial already)."""
-        if self.postgresql:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+        transaction_lock(conn, name)
 
     def try_lock(self, conn: Connection, name: str) -> bool:
-        if not self.postgresql:
-            return True
-        return bool(
-            conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())}).scalar()
-        )
-
-    def notify(self, conn: Connection, payload: str) -> None:
-        """Tells the other replicas, at commit, that something they may be waiting for happened."""
-        if self.postgresql:
-            conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": payload})
+        return try_transaction_lock(conn, name)
 
     def for_update(self, query: Any, *, skip_locked: bool = False) -> Any:
         return query.with_for_update(skip_locked=skip_locked) if self.postgresql else query

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from govmesh.runtime.clock import as_utc_or_none
 from govmesh.runtime.errors import AlreadyExists, FieldViolation, InvalidArgument
 from govmesh.services.exchange.cache import RecordCache
-from govmesh.services.exchange.domain.ledger import LedgerEvent
 from govmesh.services.exchange.domain.records import Record
 from govmesh.services.exchange.domain.subscriptions import (
     ConsumerLag,
@@ -23,7 +22,6 @@ from govmesh.services.exchange.domain.subscriptions import (
     next_attempt_fate,
 )
 from govmesh.services.exchange.persistence import tables as t
-from govmesh.services.exchange.persistence.ledger import stage
 from govmesh.services.exchange.persistence.records import RecordLog
 from govmesh.services.exchange.persistence.store import Store, dumps, in_chunks, loads
 
@@ -72,7 +70,6 @@ class DeliveryPlan:
 
     send_fresh: Sequence[int] = ()
     drop: Sequence[int] = ()
-    exchanges: Sequence[LedgerEvent] = ()
 
 
 @dataclass
@@ -84,9 +81,6 @@ class Claim:
     sent_fresh: set[int] = field(default_factory=set)
     dead: list[Redelivery] = field(default_factory=list)
     cursor_moved: bool = False
-
-
-Planner = Callable[[list[tuple[Redelivery, Record]], list[Record], list[Redelivery]], DeliveryPlan]
 
 
 @dataclass(frozen=True)
@@ -206,17 +200,16 @@ class SubscriptionStore:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def claim(
+    def take(
         self,
+        conn: Connection,
         subscription: Subscription,
-        stream_id: str,
         capacity: int,
         now: dt.datetime,
-        plan: Planner,
         *,
         orphans_after: int | None = None,
     ) -> Claim:
-        """Takes what a stream may send now, in one transaction.
+        """Takes what a stream may send now, in the caller's unit of work (rows stay locked until it commits).
 
         First deliveries whose time came (ack deadline passed, retry delay over; with
         `orphans_after`, also those sent after that position on streams that are gone), then new
@@ -227,50 +220,55 @@ class SubscriptionStore:
         if capacity <= 0:
             return claim
         d = t.deliveries.c
-        deadline = now + subscription.ack_deadline
-        with self.store.write() as conn:
-            due = and_(d.state.in_(_OUTSTANDING), d.visible_at <= now)
-            if orphans_after is not None:
-                live = select(t.presence.c.stream_id).where(t.presence.c.expires_at > now)
-                orphaned = and_(
-                    d.state == DeliveryState.IN_FLIGHT.value, d.record_seq > orphans_after, d.stream_id.not_in(live)
-                )
-                due = or_(due, orphaned)
-            query = (
-                select(d.record_seq, d.attempt, d.first_deliver_time)
-                .where(d.subscription_key == subscription.key, due)
-                .order_by(d.visible_at, d.record_seq)
-                .limit(capacity)
+        due = and_(d.state.in_(_OUTSTANDING), d.visible_at <= now)
+        if orphans_after is not None:
+            live = select(t.presence.c.stream_id).where(t.presence.c.expires_at > now)
+            orphaned = and_(
+                d.state == DeliveryState.IN_FLIGHT.value, d.record_seq > orphans_after, d.stream_id.not_in(live)
             )
-            taken = [
-                Redelivery(r.record_seq, r.attempt, as_utc_or_none(r.first_deliver_time))
-                for r in conn.execute(self.store.for_update(query, skip_locked=True))
-            ]
-            again = [
-                r for r in taken if next_attempt_fate(r.attempt, subscription.max_attempts) is not DeliveryState.DEAD
-            ]
-            claim.dead = [r for r in taken if r not in again]
-            records = self._records(conn, [r.sequence for r in again]) if again else {}
-            claim.redelivered = [(r, records[r.sequence]) for r in again if r.sequence in records]
-            room = capacity - len(again)
-            # One stream at a time reads new records for a subscription; the others skip ahead
-            # rather than wait. An advisory lock, not the subscription's row, so that
-            # acknowledgements updating the row's counters never hold dispatch up.
-            if room > 0 and self.store.try_lock(conn, f"exchange-dispatch-{subscription.key}"):
-                cursor = conn.execute(
-                    select(t.subscriptions.c.cursor).where(t.subscriptions.c.key == subscription.key)
-                ).scalar()
-                if cursor is not None:
-                    positions = self.log.positions_after(conn, subscription.subject_code, cursor, room)
-                    fresh = self._records(conn, positions)
-                    claim.fresh = [fresh[p] for p in positions]
-            decided = plan(claim.redelivered, claim.fresh, claim.dead)
-            dropped = set(decided.drop)
-            claim.redelivered = [(r, rec) for r, rec in claim.redelivered if r.sequence not in dropped]
-            claim.sent_fresh = set(decided.send_fresh)
-            self._record_claim(conn, subscription, stream_id, now, deadline, claim, dropped)
-            stage(conn, decided.exchanges)
+            due = or_(due, orphaned)
+        query = (
+            select(d.record_seq, d.attempt, d.first_deliver_time)
+            .where(d.subscription_key == subscription.key, due)
+            .order_by(d.visible_at, d.record_seq)
+            .limit(capacity)
+        )
+        taken = [
+            Redelivery(r.record_seq, r.attempt, as_utc_or_none(r.first_deliver_time))
+            for r in conn.execute(self.store.for_update(query, skip_locked=True))
+        ]
+        again = [r for r in taken if next_attempt_fate(r.attempt, subscription.max_attempts) is not DeliveryState.DEAD]
+        claim.dead = [r for r in taken if r not in again]
+        records = self._records(conn, [r.sequence for r in again]) if again else {}
+        claim.redelivered = [(r, records[r.sequence]) for r in again if r.sequence in records]
+        room = capacity - len(again)
+        # One stream at a time reads new records for a subscription; the others skip ahead
+        # rather than wait. An advisory lock, not the subscription's row, so that
+        # acknowledgements updating the row's counters never hold dispatch up.
+        if room > 0 and self.store.try_lock(conn, f"exchange-dispatch-{subscription.key}"):
+            cursor = conn.execute(
+                select(t.subscriptions.c.cursor).where(t.subscriptions.c.key == subscription.key)
+            ).scalar()
+            if cursor is not None:
+                positions = self.log.positions_after(conn, subscription.subject_code, cursor, room)
+                fresh = self._records(conn, positions)
+                claim.fresh = [fresh[p] for p in positions]
         return claim
+
+    def record_claim(
+        self,
+        conn: Connection,
+        subscription: Subscription,
+        stream_id: str,
+        now: dt.datetime,
+        claim: Claim,
+        plan: DeliveryPlan,
+    ) -> None:
+        """Records what the use case decided of a claim: the deliveries sent, those dropped, the dead ones."""
+        dropped = set(plan.drop)
+        claim.redelivered = [(r, rec) for r, rec in claim.redelivered if r.sequence not in dropped]
+        claim.sent_fresh = set(plan.send_fresh)
+        self._record_claim(conn, subscription, stream_id, now, now + subscription.ack_deadline, claim, dropped)
 
     def _record_claim(
         self,
@@ -338,65 +336,56 @@ class SubscriptionStore:
 
     def acknowledge(
         self,
+        conn: Connection,
         subscription: Subscription,
         acks: Sequence[int],
         nacks: Sequence[tuple[int, str, dt.timedelta, bool]],
         now: dt.datetime,
-        ledger: Callable[[AckOutcome], Sequence[LedgerEvent]],
-        notify: str,
     ) -> AckOutcome:
-        """Acknowledges and negatively acknowledges in one transaction; refuses positions never delivered."""
+        """Acknowledges and negatively acknowledges in the caller's unit of work; refuses positions never delivered."""
         d = t.deliveries.c
         mine = d.subscription_key == subscription.key
-        with self.store.write() as conn:
-            cursor = conn.execute(
-                select(t.subscriptions.c.cursor).where(t.subscriptions.c.key == subscription.key)
-            ).scalar_one()
-            beyond = sorted({seq for seq in (*acks, *(n[0] for n in nacks)) if seq > cursor})
-            if beyond:
-                raise InvalidArgument(
-                    "some deliveries were never sent to this subscription",
-                    [
-                        FieldViolation("delivery_ids", f"{subscription.id}.{seq} was never delivered")
-                        for seq in beyond[:20]
-                    ],
-                )
-            acknowledged: list[int] = []
-            for chunk in self.store.chunks(sorted(set(acks))):
-                acknowledged += list(
-                    conn.execute(
-                        delete(t.deliveries).where(mine, self.store.among(d.record_seq, chunk)).returning(d.record_seq)
-                    ).scalars()
-                )
-            nacked: list[int] = []
-            rejected: list[int] = []
-            for seq, reason, delay, dead in nacks:
-                in_flight = and_(mine, d.record_seq == seq, d.state == DeliveryState.IN_FLIGHT.value)
-                if dead:
-                    values = {
-                        "state": DeliveryState.DEAD.value,
-                        "dead_reason": DeadLetterReason.REJECTED.value,
-                        "dead_time": now,
-                        "message": reason,
-                    }
-                else:
-                    values = {"state": DeliveryState.WAITING.value, "visible_at": now + delay, "message": reason}
-                if conn.execute(update(t.deliveries).where(in_flight).values(**values)).rowcount:
-                    (rejected if dead else nacked).append(seq)
-            if acknowledged:
+        cursor = conn.execute(
+            select(t.subscriptions.c.cursor).where(t.subscriptions.c.key == subscription.key)
+        ).scalar_one()
+        beyond = sorted({seq for seq in (*acks, *(n[0] for n in nacks)) if seq > cursor})
+        if beyond:
+            raise InvalidArgument(
+                "some deliveries were never sent to this subscription",
+                [FieldViolation("delivery_ids", f"{subscription.id}.{seq} was never delivered") for seq in beyond[:20]],
+            )
+        acknowledged: list[int] = []
+        for chunk in self.store.chunks(sorted(set(acks))):
+            acknowledged += list(
                 conn.execute(
-                    update(t.subscriptions)
-                    .where(t.subscriptions.c.key == subscription.key)
-                    .values(
-                        acknowledged_count=t.subscriptions.c.acknowledged_count + len(acknowledged),
-                        last_acknowledge_time=now,
-                    )
+                    delete(t.deliveries).where(mine, self.store.among(d.record_seq, chunk)).returning(d.record_seq)
+                ).scalars()
+            )
+        nacked: list[int] = []
+        rejected: list[int] = []
+        for seq, reason, delay, dead in nacks:
+            in_flight = and_(mine, d.record_seq == seq, d.state == DeliveryState.IN_FLIGHT.value)
+            if dead:
+                values = {
+                    "state": DeliveryState.DEAD.value,
+                    "dead_reason": DeadLetterReason.REJECTED.value,
+                    "dead_time": now,
+                    "message": reason,
+                }
+            else:
+                values = {"state": DeliveryState.WAITING.value, "visible_at": now + delay, "message": reason}
+            if conn.execute(update(t.deliveries).where(in_flight).values(**values)).rowcount:
+                (rejected if dead else nacked).append(seq)
+        if acknowledged:
+            conn.execute(
+                update(t.subscriptions)
+                .where(t.subscriptions.c.key == subscription.key)
+                .values(
+                    acknowledged_count=t.subscriptions.c.acknowledged_count + len(acknowledged),
+                    last_acknowledge_time=now,
                 )
-            outcome = AckOutcome(sorted(acknowledged), len(acks) - len(acknowledged), nacked, rejected)
-            stage(conn, ledger(outcome))
-            if nacked or acknowledged:
-                self.store.notify(conn, notify)
-        return outcome
+            )
+        return AckOutcome(sorted(acknowledged), len(acks) - len(acknowledged), nacked, rejected)
 
     # -- dead letters ------------------------------------------------------------------------
 
@@ -424,35 +413,26 @@ class SubscriptionStore:
             return self.log.at(conn, sequences)
 
     def replay(
-        self,
-        subscription: Subscription,
-        sequences: Sequence[int] | None,
-        now: dt.datetime,
-        ledger: Callable[[int], Sequence[LedgerEvent]],
-        notify: str,
+        self, conn: Connection, subscription: Subscription, sequences: Sequence[int] | None, now: dt.datetime
     ) -> int:
-        """Turns dead letters back into deliveries that go out again as attempt 1."""
+        """Turns dead letters back into deliveries that go out again as attempt 1, in the caller's unit of work."""
         d = t.deliveries.c
         dead = and_(d.subscription_key == subscription.key, d.state == DeliveryState.DEAD.value)
         replayed = 0
-        with self.store.write() as conn:
-            chunks = [None] if sequences is None else list(in_chunks(list(sequences)))
-            for chunk in chunks:
-                where = dead if chunk is None else and_(dead, d.record_seq.in_(chunk))
-                replayed += conn.execute(
-                    update(t.deliveries)
-                    .where(where)
-                    .values(
-                        state=DeliveryState.WAITING.value,
-                        attempt=0,
-                        visible_at=now,
-                        dead_reason=None,
-                        dead_time=None,
-                    )
-                ).rowcount
-            stage(conn, ledger(replayed) if replayed else ())
-            if replayed:
-                self.store.notify(conn, notify)
+        chunks = [None] if sequences is None else list(in_chunks(list(sequences)))
+        for chunk in chunks:
+            where = dead if chunk is None else and_(dead, d.record_seq.in_(chunk))
+            replayed += conn.execute(
+                update(t.deliveries)
+                .where(where)
+                .values(
+                    state=DeliveryState.WAITING.value,
+                    attempt=0,
+                    visible_at=now,
+                    dead_reason=None,
+                    dead_time=None,
+                )
+            ).rowcount
         return replayed
 
     # -- lag ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from govmesh.services.exchange.domain.policy import Policy
 from govmesh.services.exchange.persistence.ledger import LedgerStore
 from govmesh.services.exchange.persistence.records import RecordLog
 from govmesh.services.exchange.persistence.requests import RequestStore
+from govmesh.services.exchange.persistence.store import Store
 from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
 from govmesh.services.exchange.signals import Signals
 from govmesh.services.exchange.usecases.callers import Callers
@@ -38,6 +39,7 @@ from govmesh.services.exchange.usecases.upkeep import Upkeep
 class Stores:
     """The exchange's persistence, built once per process and shared by every room."""
 
+    database: Store
     log: RecordLog
     records: RecordCache
     subscriptions: SubscriptionStore
@@ -53,11 +55,13 @@ class Exchange:
         callers = Callers(catalog, policy, stores.subscriptions, stores.requests)
         presence = Presence()
         self.callers = callers
-        self.publishing = Publishing(callers, stores.log, stores.records, stores.subscriptions, signals)
+        self.publishing = Publishing(
+            callers, stores.database, stores.log, stores.records, stores.subscriptions, signals
+        )
         self.subscriptions = Subscriptions(callers, stores.subscriptions, signals)
-        self.delivery = Deliveries(callers, stores.subscriptions, stores.records, signals, presence)
+        self.delivery = Deliveries(callers, stores.database, stores.subscriptions, stores.records, signals, presence)
         self.requests = Requests(callers, stores.requests, stores.log, stores.subscriptions, signals, presence)
-        self.replies = Replies(callers, stores.requests, stores.subscriptions, signals, presence)
+        self.replies = Replies(callers, stores.database, stores.requests, stores.subscriptions, signals, presence)
         self.directory = Directory(callers, stores.log)
         self.ledger = Ledger(callers, stores.ledger)
         self.upkeep = Upkeep(callers, stores.subscriptions, stores.requests, presence)

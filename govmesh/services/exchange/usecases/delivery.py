@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from govmesh.runtime.clock import now as utc_now
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, ViolationCollector
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.domain.ledger import (
     EntryKind,
@@ -36,8 +37,10 @@ from govmesh.services.exchange.domain.subscriptions import (
     parse_cursor,
     parse_delivery_id,
 )
+from govmesh.services.exchange.persistence.ledger import stage
 from govmesh.services.exchange.persistence.subscriptions import (
     AckOutcome,
+    Claim,
     DeliveryPlan,
     Redelivery,
     SubscriptionStore,
@@ -69,12 +72,14 @@ class Deliveries:
     def __init__(
         self,
         callers: Callers,
+        database: Database,
         subscriptions: SubscriptionStore,
         records: RecordCache,
         signals: Signals,
         presence: Presence,
     ):
         self.callers = callers
+        self.database = database
         self.subscriptions = subscriptions
         self.records = records
         self.signals = signals
@@ -152,30 +157,34 @@ class Deliveries:
         """One dispatch for a stream; returns the deliveries to send and whether the cursor moved."""
         entitlement = self.callers.subscriber_entitlement(subscription)
         when = Occasion(trace_id, utc_now())
-        outgoing: list[_Outgoing] = []
-
-        def plan(
-            redelivered: list[tuple[Redelivery, Record]], fresh: list[Record], dead: list[Redelivery]
-        ) -> DeliveryPlan:
-            drop = []
-            for again, record in redelivered:
-                seen = self._visible(subscription, entitlement, record)
-                if seen is None:
-                    drop.append(again.sequence)
-                else:
-                    outgoing.append(_Outgoing(again.sequence, again.attempt + 1, seen))
-            send = []
-            for record in fresh:
-                seen = self._visible(subscription, entitlement, record)
-                if seen is not None:
-                    send.append(record.sequence)
-                    outgoing.append(_Outgoing(record.sequence, 1, seen))
-            return DeliveryPlan(send, drop, _delivery_events(subscription, outgoing, dead, when))
-
-        claim = self.subscriptions.claim(
-            subscription, stream_id, room, when.create_time, plan, orphans_after=orphans_after
-        )
+        with self.database.unit_of_work() as work:
+            claim = self.subscriptions.take(
+                work.conn, subscription, room, when.create_time, orphans_after=orphans_after
+            )
+            outgoing, plan = self._plan(subscription, entitlement, claim)
+            self.subscriptions.record_claim(work.conn, subscription, stream_id, when.create_time, claim, plan)
+            stage(work.conn, _delivery_events(subscription, outgoing, claim.dead, when))
         return self._deliveries(subscription, entitlement, outgoing, when.create_time), claim.cursor_moved
+
+    def _plan(
+        self, subscription: Subscription, entitlement: Entitlement, claim: Claim
+    ) -> tuple[list[_Outgoing], DeliveryPlan]:
+        """What goes out of a claim, as each record looks to the subscriber; the rest is dropped or skipped."""
+        outgoing: list[_Outgoing] = []
+        drop = []
+        for again, record in claim.redelivered:
+            seen = self._visible(subscription, entitlement, record)
+            if seen is None:
+                drop.append(again.sequence)
+            else:
+                outgoing.append(_Outgoing(again.sequence, again.attempt + 1, seen))
+        send = []
+        for record in claim.fresh:
+            seen = self._visible(subscription, entitlement, record)
+            if seen is not None:
+                send.append(record.sequence)
+                outgoing.append(_Outgoing(record.sequence, 1, seen))
+        return outgoing, DeliveryPlan(send, drop)
 
     @staticmethod
     def _deliveries(
@@ -226,12 +235,11 @@ class Deliveries:
         subject = self.callers.catalog.subject_by_code.get(subscription.subject_code)
         provider = (subject.provider,) if subject else ()
 
-        def events(outcome: AckOutcome) -> list[LedgerEvent]:
-            return _acknowledgement_events(subscription, provider, outcome, when)
-
-        outcome = self.subscriptions.acknowledge(
-            subscription, acks, nacked, when.create_time, events, subscription_topic(subscription.id)
-        )
+        with self.database.unit_of_work() as work:
+            outcome = self.subscriptions.acknowledge(work.conn, subscription, acks, nacked, when.create_time)
+            stage(work.conn, _acknowledgement_events(subscription, provider, outcome, when))
+            if outcome.nacked or outcome.acknowledged:
+                work.notify(subscription_topic(subscription.id))
         if outcome.acknowledged:
             ACKNOWLEDGED.add(len(outcome.acknowledged), {"subscriber": subscription.subscriber})
         return AckResult(len(outcome.acknowledged), outcome.already, len(outcome.nacked) + len(outcome.rejected))
@@ -273,20 +281,26 @@ class Deliveries:
         sequences = _dead_letter_positions(subscription, names, replay_all)
         when = occasion()
 
-        def events(count: int) -> list[LedgerEvent]:
-            return [
-                replay_event(
-                    subscription.name, subscription.subscriber, subscription.subject_code, sequences, count, when
+        with self.database.unit_of_work() as work:
+            replayed = self.subscriptions.replay(
+                work.conn, subscription, None if replay_all else sequences, when.create_time
+            )
+            if replayed:
+                stage(
+                    work.conn,
+                    [
+                        replay_event(
+                            subscription.name,
+                            subscription.subscriber,
+                            subscription.subject_code,
+                            sequences,
+                            replayed,
+                            when,
+                        )
+                    ],
                 )
-            ]
-
-        return self.subscriptions.replay(
-            subscription,
-            None if replay_all else sequences,
-            when.create_time,
-            events,
-            subscription_topic(subscription.id),
-        )
+                work.notify(subscription_topic(subscription.id))
+        return replayed
 
 
 def _stream_settings(cursor: str, max_in_flight: int, max_batch: int) -> tuple[int, int, int]:

@@ -11,6 +11,7 @@ from govmesh.kernel.catalog.model import Subject
 from govmesh.kernel.catalog.view import CatalogView
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, PermissionDenied
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.domain.ledger import Occasion, publish_events
 from govmesh.services.exchange.domain.records import (
@@ -19,6 +20,7 @@ from govmesh.services.exchange.domain.records import (
     envelope_violations,
     record_digest,
 )
+from govmesh.services.exchange.persistence.ledger import stage
 from govmesh.services.exchange.persistence.records import RecordLog
 from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
 from govmesh.services.exchange.signals import Signals, records_topic
@@ -34,12 +36,14 @@ class Publishing:
     def __init__(
         self,
         callers: Callers,
+        database: Database,
         log: RecordLog,
         records: RecordCache,
         subscriptions: SubscriptionStore,
         signals: Signals,
     ):
         self.callers = callers
+        self.database = database
         self.log = log
         self.records = records
         self.subscriptions = subscriptions
@@ -159,11 +163,10 @@ class Publishing:
         receivers = {
             code: tuple(self.subscriptions.all_of_subject(code)) for code in {r.subject_code for r in committed}
         }
-        sequences = self.log.append(
-            committed,
-            lambda positions: publish_events(committed, positions, receivers, when),
-            sorted({records_topic(r.subject_code) for r in committed}),
-        )
+        with self.database.unit_of_work() as work:
+            sequences = self.log.append(work.conn, committed)
+            stage(work.conn, publish_events(committed, sequences, receivers, when))
+            work.notify(*sorted({records_topic(r.subject_code) for r in committed}))
         self.records.put(
             replace(r, sequence=s, record_id=f"rec-{s}") for r, s in zip(committed, sequences, strict=True)
         )

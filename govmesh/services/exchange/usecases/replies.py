@@ -11,6 +11,7 @@ from govmesh.kernel.catalog.validation import RecordViolation
 from govmesh.runtime.clock import now as utc_now
 from govmesh.runtime.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.exchange.domain.ledger import Occasion, digest_of, reply_event
 from govmesh.services.exchange.domain.policy import Action, Entitlement, Row, filter_record
 from govmesh.services.exchange.domain.records import Record, envelope_violations, payload_digest, record_digest
@@ -25,6 +26,7 @@ from govmesh.services.exchange.domain.requests import (
     VerificationResult,
     verify_claims,
 )
+from govmesh.services.exchange.persistence.ledger import stage
 from govmesh.services.exchange.persistence.requests import RequestStore
 from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
 from govmesh.services.exchange.signals import Signals, inbox_topic, request_topic, wait
@@ -60,12 +62,14 @@ class Replies:
     def __init__(
         self,
         callers: Callers,
+        database: Database,
         requests: RequestStore,
         subscriptions: SubscriptionStore,
         signals: Signals,
         presence: Presence,
     ):
         self.callers = callers
+        self.database = database
         self.requests = requests
         self.subscriptions = subscriptions
         self.signals = signals
@@ -184,26 +188,20 @@ class Replies:
         carried = len(passed) + len(verifications)
         subject = f"subjects/{(passed[0].subject_code if passed else target.subjects[0])}" if target.subjects else ""
         digests = [r.digest for r in passed] or [digest_of([[v.entity_key, v.verdict.value] for v in verifications])]
-        self.requests.add_reply(
-            request_id,
-            chunk,
-            record_count=carried,
-            idempotency_key=answer.idempotency_key,
-            outcome=outcome.stored(),
-            now=when.create_time,
-            exchanges=lambda sequence: [
-                reply_event(
-                    f"{request.name}/replies/{sequence}",
-                    department,
-                    request.requester,
-                    subject,
-                    carried,
-                    payload_digest(digests),
-                    when,
-                )
-            ],
-            notify=[request_topic(request_id)],
-        )
+        with self.database.unit_of_work() as work:
+            stored = self.requests.add_reply(
+                work.conn,
+                request_id,
+                chunk,
+                record_count=carried,
+                idempotency_key=answer.idempotency_key,
+                outcome=outcome.stored(),
+                now=when.create_time,
+            )
+            reply = f"{request.name}/replies/{stored.sequence}"
+            digest = payload_digest(digests)
+            stage(work.conn, [reply_event(reply, department, request.requester, subject, carried, digest, when)])
+            work.notify(request_topic(request_id))
         return outcome
 
     def _validated(
