@@ -10,15 +10,19 @@ from hypothesis import strategies as st
 
 from govmesh.services.exchange.domain.ledger import (
     GENESIS_HASH,
+    KEYED_DIGEST,
     EntryKind,
     LedgerEntry,
     LedgerEvent,
     LedgerProblem,
     StatsRow,
+    canonical_entry,
     chain,
     hub_day,
+    keyed_payload_digest,
     verify_chain,
 )
+from govmesh.services.exchange.domain.records import payload_digest
 
 START = dt.datetime(2009, 3, 2, tzinfo=dt.UTC)
 departments = st.sampled_from(["AIC", "QTS", "LTAX", "NTAX", "PSB"])
@@ -154,3 +158,22 @@ def test_statistics_count_each_kind_where_it_belongs() -> None:
 def test_a_day_is_counted_in_the_hubs_time_zone() -> None:
     assert hub_day(dt.datetime(2009, 3, 1, 17, 0, tzinfo=dt.UTC)) == "2009-03-02"
     assert hub_day(dt.datetime(2009, 3, 1, 15, 59, tzinfo=dt.UTC)) == "2009-03-01"
+
+
+def test_entries_hashed_before_keyed_digests_still_verify_and_a_keyed_digest_version_is_covered_by_the_hash() -> None:
+    old = LedgerEvent(EntryKind.PUBLISH, "AIC", ("QTS",), "subjects/102.001", 1, "ab" * 32, "rec-1", "", START, "AIC")
+    # The canonical form of a version-1 entry is what it was before versions existed.
+    assert b"payload_digest_version" not in canonical_entry(1, old)
+    keyed = dataclasses.replace(old, payload_digest_version=KEYED_DIGEST)
+    assert b'"payload_digest_version":2' in canonical_entry(1, keyed)
+    (entry,) = chain(0, GENESIS_HASH, [keyed])
+    downgraded = dataclasses.replace(entry, exchange=dataclasses.replace(entry.exchange, payload_digest_version=1))
+    assert verify_chain(iter([entry]), start_sequence=1, expected_previous_hash=GENESIS_HASH).ok
+    assert not verify_chain(iter([downgraded]), start_sequence=1, expected_previous_hash=GENESIS_HASH).ok
+
+
+def test_a_keyed_payload_digest_cannot_be_recomputed_from_the_records_without_the_hub_key() -> None:
+    digests = ["0f" * 32, "a1" * 32]
+    assert keyed_payload_digest(b"k" * 32, digests) != payload_digest(digests)
+    assert keyed_payload_digest(b"k" * 32, digests) != keyed_payload_digest(b"j" * 32, digests)
+    assert len(keyed_payload_digest(b"k" * 32, digests)) == 64

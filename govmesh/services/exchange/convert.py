@@ -509,6 +509,7 @@ def ledger_entry_to_proto(e: LedgerEntry) -> pb.LedgerEntry:
         create_time=timestamp(x.create_time),
         previous_hash=e.previous_hash,
         entry_hash=e.entry_hash,
+        payload_digest_version=x.payload_digest_version,
     )
 
 

@@ -95,13 +95,15 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
 def _stores(store: Store) -> Stores:
     log = RecordLog(store)
     records = RecordCache()
+    ledger = LedgerStore(store)
     return Stores(
         database=store,
         log=log,
         records=records,
         subscriptions=SubscriptionStore(store, log, records),
         requests=RequestStore(store),
-        ledger=LedgerStore(store),
+        ledger=ledger,
+        ledger_key=ledger.digest_key(),
     )
 
 

@@ -510,7 +510,7 @@ class Holding(_message.Message):
     def __init__(self, department: _Optional[str] = ..., subject: _Optional[str] = ..., source: _Optional[_Union[HoldingSource, str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
-    __slots__ = ("sequence", "kind", "sender", "receivers", "subject", "record_count", "payload_digest", "reference", "trace_id", "create_time", "previous_hash", "entry_hash")
+    __slots__ = ("sequence", "kind", "sender", "receivers", "subject", "record_count", "payload_digest", "reference", "trace_id", "create_time", "previous_hash", "entry_hash", "payload_digest_version")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     SENDER_FIELD_NUMBER: _ClassVar[int]
@@ -523,6 +523,7 @@ class LedgerEntry(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_HASH_FIELD_NUMBER: _ClassVar[int]
     ENTRY_HASH_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_DIGEST_VERSION_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     kind: LedgerEntryKind
     sender: str
@@ -535,7 +536,8 @@ class LedgerEntry(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     previous_hash: str
     entry_hash: str
-    def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[_Union[LedgerEntryKind, str]] = ..., sender: _Optional[str] = ..., receivers: _Optional[_Iterable[str]] = ..., subject: _Optional[str] = ..., record_count: _Optional[int] = ..., payload_digest: _Optional[str] = ..., reference: _Optional[str] = ..., trace_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_hash: _Optional[str] = ..., entry_hash: _Optional[str] = ...) -> None: ...
+    payload_digest_version: int
+    def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[_Union[LedgerEntryKind, str]] = ..., sender: _Optional[str] = ..., receivers: _Optional[_Iterable[str]] = ..., subject: _Optional[str] = ..., record_count: _Optional[int] = ..., payload_digest: _Optional[str] = ..., reference: _Optional[str] = ..., trace_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., previous_hash: _Optional[str] = ..., entry_hash: _Optional[str] = ..., payload_digest_version: _Optional[int] = ...) -> None: ...
 
 class LedgerAnchor(_message.Message):
     __slots__ = ("sequence", "entry_hash")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,13 @@ from dataclasses import dataclass, field, replace
 from govmesh.services.exchange.domain.records import Record, canonical_time, payload_digest
 
 GENESIS_HASH = "0" * 64
+# How an entry's payload digest was taken: version 1 is SHA-256 over the raw record digests, which
+# anyone holding the records can recompute; version 2 is HMAC-SHA256 over the same bytes keyed with
+# the hub's ledger key, for entries read by departments that received less than the records (a
+# PUBLISH entry's receivers got narrowed copies: a plain digest would confirm a guess of a value
+# they may not see).
+PLAIN_DIGEST = 1
+KEYED_DIGEST = 2
 # The seed's figures are per day in Guangzhou; China keeps one offset all year.
 HUB_TIME_ZONE = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
@@ -54,6 +62,7 @@ class LedgerEvent:
     department: str
     exchanged: int = 0
     day: str = ""
+    payload_digest_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,9 @@ def canonical_entry(sequence: int, exchange: LedgerEvent) -> bytes:
         "exchanged": exchange.exchanged,
         "day": exchange.day,
     }
+    if exchange.payload_digest_version != PLAIN_DIGEST:
+        # Entries from before keyed digests hash exactly as they always did, so they still verify.
+        document["payload_digest_version"] = exchange.payload_digest_version
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -236,13 +248,25 @@ def digest_of(document: object) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def keyed_payload_digest(key: bytes, digests: Iterable[str]) -> str:
+    """Hex HMAC-SHA256 keyed with the hub's ledger key over the raw digests of the records, in order."""
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    for digest in digests:
+        mac.update(bytes.fromhex(digest))
+    return mac.hexdigest()
+
+
 def publish_events(
     records: Sequence[Record],
     sequences: Sequence[int],
     receivers: Mapping[str, tuple[str, ...]],
     when: Occasion,
+    key: bytes,
 ) -> list[LedgerEvent]:
-    """One PUBLISH entry per subject of a publish call, pointing at the subject's first committed record."""
+    """One PUBLISH entry per subject of a publish call, pointing at the subject's first committed record.
+
+    Its payload digest is keyed: its receivers see the entry but got only what they may see.
+    """
     first: dict[str, int] = {}
     for record, sequence in zip(records, sequences, strict=True):
         first.setdefault(record.idempotency_key, sequence)
@@ -256,11 +280,12 @@ def publish_events(
             receivers=receivers.get(code, ()),
             subject=f"subjects/{code}",
             record_count=len(batch),
-            payload_digest=payload_digest(r.digest for r in batch),
+            payload_digest=keyed_payload_digest(key, (r.digest for r in batch)),
             reference=f"rec-{first[batch[0].idempotency_key]}",
             trace_id=when.trace_id,
             create_time=when.create_time,
             department=batch[0].publisher,
+            payload_digest_version=KEYED_DIGEST,
         )
         for code, batch in by_subject.items()
     ]

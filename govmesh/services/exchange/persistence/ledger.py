@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from govmesh.services.exchange.persistence.store import Store, dumps, loads
 
 CHAIN_LOCK = "exchange-ledger-chain"
 CHAIN_BATCH = 2000
+DIGEST_KEY = "ledger-digest-key"
 
 
 def stage(conn: Connection, exchanges: Iterable[LedgerEvent]) -> None:
@@ -39,6 +41,7 @@ def stage(conn: Connection, exchanges: Iterable[LedgerEvent]) -> None:
             "create_time": e.create_time,
             "department": e.department,
             "exchanged": e.exchanged,
+            "payload_digest_version": e.payload_digest_version,
         }
         for e in exchanges
     ]
@@ -60,6 +63,7 @@ def _exchange(row: Row, day: str = "") -> LedgerEvent:  # type: ignore[type-arg]
         department=row.department,
         exchanged=row.exchanged,
         day=day,
+        payload_digest_version=row.payload_digest_version,
     )
 
 
@@ -127,6 +131,7 @@ class LedgerStore:
                         "department": e.exchange.department,
                         "exchanged": e.exchange.exchanged,
                         "day": e.exchange.day,
+                        "payload_digest_version": e.exchange.payload_digest_version,
                         "previous_hash": e.previous_hash,
                         "entry_hash": e.entry_hash,
                     }
@@ -135,6 +140,19 @@ class LedgerStore:
             )
             conn.execute(delete(t.ledger_outbox).where(t.ledger_outbox.c.id.in_([row.id for row in staged])))
             return len(entries)
+
+    def digest_key(self) -> bytes:
+        """The hub's ledger key: made once by the first replica to start, then read by every replica."""
+        name = t.secrets.c.name
+        with self.store.write() as conn:
+            found = conn.execute(select(t.secrets.c.secret).where(name == DIGEST_KEY)).scalar()
+            if found is None:
+                self.store.lock(conn, DIGEST_KEY)
+                found = conn.execute(select(t.secrets.c.secret).where(name == DIGEST_KEY)).scalar()
+            if found is None:
+                found = secrets.token_hex(32)
+                conn.execute(insert(t.secrets).values(name=DIGEST_KEY, secret=found))
+        return bytes.fromhex(found)
 
     def staged_count(self) -> int:
         with self.store.read() as conn:

@@ -188,6 +188,7 @@ ledger_outbox = Table(
     Column("create_time", Moment, nullable=False),
     Column("department", String(32), nullable=False),
     Column("exchanged", BigInteger, nullable=False),
+    Column("payload_digest_version", Integer, nullable=False, server_default="1"),
 )
 
 ledger = Table(
@@ -206,8 +207,17 @@ ledger = Table(
     Column("department", String(32), nullable=False),
     Column("exchanged", BigInteger, nullable=False),
     Column("day", String(10), nullable=False),
+    Column("payload_digest_version", Integer, nullable=False, server_default="1"),
     Column("previous_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
     Index("ix_exchange_ledger_create_time", "create_time"),
     Index("ix_exchange_ledger_trace_id", "trace_id"),
+)
+
+# Secrets the hub keeps for itself, shared by every replica: the key of keyed ledger digests.
+secrets = Table(
+    "exchange_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret", String(128), nullable=False),
 )

@@ -45,6 +45,8 @@ class Stores:
     subscriptions: SubscriptionStore
     requests: RequestStore
     ledger: LedgerStore
+    # The hub's secret that keys payload digests of entries whose readers received less than the records.
+    ledger_key: bytes
 
 
 class Exchange:
@@ -56,7 +58,7 @@ class Exchange:
         presence = Presence()
         self.callers = callers
         self.publishing = Publishing(
-            callers, stores.database, stores.log, stores.records, stores.subscriptions, signals
+            callers, stores.database, stores.log, stores.records, stores.subscriptions, signals, stores.ledger_key
         )
         self.subscriptions = Subscriptions(callers, stores.subscriptions, signals)
         self.delivery = Deliveries(callers, stores.database, stores.subscriptions, stores.records, signals, presence)

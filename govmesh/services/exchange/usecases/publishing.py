@@ -41,7 +41,9 @@ class Publishing:
         records: RecordCache,
         subscriptions: SubscriptionStore,
         signals: Signals,
+        ledger_key: bytes,
     ):
+        self.ledger_key = ledger_key
         self.callers = callers
         self.database = database
         self.log = log
@@ -165,7 +167,7 @@ class Publishing:
         }
         with self.database.unit_of_work() as work:
             sequences = self.log.append(work.conn, committed)
-            stage(work.conn, publish_events(committed, sequences, receivers, when))
+            stage(work.conn, publish_events(committed, sequences, receivers, when, self.ledger_key))
             work.notify(*sorted({records_topic(r.subject_code) for r in committed}))
         self.records.put(
             replace(r, sequence=s, record_id=f"rec-{s}") for r, s in zip(committed, sequences, strict=True)
