@@ -184,3 +184,15 @@ def test_a_grant_survives_the_trip_through_its_message() -> None:
     assert policy_convert.grant_from_proto(policy_convert.grant_to_proto(grant)) == grant
     change = PolicyChange(12, NOW, grant=grant)
     assert policy_convert.change_from_proto(policy_convert.change_to_proto(change)) == change
+
+
+def test_a_decision_says_until_when_time_alone_leaves_it_standing() -> None:
+    starts = NOW + timedelta(hours=2)
+    ends = NOW + timedelta(hours=5)
+    policy = a_policy(a_grant(1, end_time=ends), a_grant(2, start_time=starts, end_time=NOW + timedelta(days=9)))
+    query = AccessQuery("department", "LTAX", Action.SUBSCRIBE, "102.001", ("102.001.021",))
+    assert policy.decide(query, NOW).valid_until == starts
+    assert policy.decide(query, starts).valid_until == ends
+    assert policy.decide(query, ends).reason is Reason.GRANTED  # the later grant holds on
+    unconditional = AccessQuery("department", "LTAX", Action.SUBSCRIBE, "102.001", ("102.001.001",))
+    assert policy.decide(unconditional, NOW).valid_until is None

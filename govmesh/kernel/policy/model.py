@@ -330,6 +330,9 @@ class AccessDecision:
     items: tuple[ItemDecision, ...]
     policy_revision: int
     detail: str = ""  # what the reason alone does not say, e.g. which role was missing
+    # The first instant after the decision at which a grant it weighed starts or ends: the same
+    # question may be answered differently from then on, at the same revision. None: never by time.
+    valid_until: datetime | None = None
 
     @property
     def allowed(self) -> bool:

@@ -122,6 +122,17 @@ def action_covered(grant: Grant, action: Action) -> bool:
     return False
 
 
+def next_change(grants: Iterable[_GrantView], now: datetime) -> datetime | None:
+    """The first instant after `now` at which one of these grants starts or ends (its standing may change)."""
+    moments = [
+        moment
+        for grant, _items, _rank in grants
+        for moment in (grant.start_time, grant.end_time)
+        if moment is not None and moment > now
+    ]
+    return min(moments, default=None)
+
+
 def _department_key(code: str) -> str:
     return f"department:{code}"
 
@@ -341,15 +352,16 @@ class Policy:
             if denied is None and decision.decision is Decision.DENY:
                 denied = decision
             decisions.append(decision)
+        until = next_change(grants, now) if grants else None
         if denied is not None:
-            return AccessDecision(Decision.DENY, denied.reason, tuple(decisions), self.revision)
+            return AccessDecision(Decision.DENY, denied.reason, tuple(decisions), self.revision, valid_until=until)
         if granted:
             reason = Reason.GRANTED
         elif decisions:
             reason = decisions[0].reason
         else:
             reason = Reason.PROVIDER if is_provider else Reason.UNCONDITIONAL
-        return AccessDecision(Decision.ALLOW, reason, tuple(decisions), self.revision)
+        return AccessDecision(Decision.ALLOW, reason, tuple(decisions), self.revision, valid_until=until)
 
     def _fix(self, code: str) -> _Fixed | None:
         """The decisions an item's facts alone make; None for an item that is not (or no longer) there."""

@@ -7,13 +7,13 @@ import threading
 from collections.abc import Sequence
 
 from govmesh.kernel.catalog.model import SharingType
-from govmesh.kernel.policy.model import AccessQuery
+from govmesh.kernel.policy.model import AccessDecision, AccessQuery
 from govmesh.kernel.policy.model import Action as AuthzAction
 from govmesh.kernel.policy.model import ItemDecision as AuthzItemDecision
 from govmesh.kernel.policy.model import RowScope as AuthzRowScope
 from govmesh.kernel.policy.snapshot import PolicySnapshot
 from govmesh.runtime.identity import Principal
-from govmesh.services.exchange.domain.policy import Action, ItemDecision, RowScope
+from govmesh.services.exchange.domain.policy import Action, Decisions, ItemDecision, RowScope
 
 # The principal the exchange reads the policy as: an enforcement point.
 EXCHANGE_PRINCIPAL = Principal("service", "exchange")
@@ -42,6 +42,10 @@ def _decision(found: AuthzItemDecision) -> ItemDecision:
     )
 
 
+def _decisions(found: AccessDecision) -> Decisions:
+    return Decisions(tuple(_decision(d) for d in found.items), found.valid_until)
+
+
 class AuthzPolicy:
     """Decides from the embedded snapshot; no network hop per decision.
 
@@ -58,14 +62,12 @@ class AuthzPolicy:
     def revision(self) -> int:
         return self.snapshot.revision
 
-    def decide(
-        self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()
-    ) -> list[ItemDecision]:
+    def decide(self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()) -> Decisions:
         query = AccessQuery(principal.kind, principal.code, AuthzAction[action.name], subject_code, tuple(items))
         if threading.get_ident() == self._loop_thread:
-            return [_decision(d) for d in self.snapshot.check(query).items]
+            return _decisions(self.snapshot.check(query))
 
-        async def on_loop() -> list[ItemDecision]:
-            return [_decision(d) for d in self.snapshot.check(query).items]
+        async def on_loop() -> Decisions:
+            return _decisions(self.snapshot.check(query))
 
         return asyncio.run_coroutine_threadsafe(on_loop(), self._loop).result(DECISION_TIMEOUT_SECONDS)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from govmesh.kernel.catalog.model import SharingType
 from govmesh.kernel.catalog.validation import TypedValue
 from govmesh.runtime.identity import Principal
 from govmesh.services.exchange.domain.records import Record
+from govmesh.services.exchange.domain.requests import ItemVerdict, ReplyChunk, Verdict, VerificationResult
 
 
 class Action(enum.Enum):
@@ -102,10 +104,17 @@ class Policy(Protocol):
     def revision(self) -> int:
         """The policy revision decisions are made at; it grows with every change."""
 
-    def decide(
-        self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()
-    ) -> list[ItemDecision]:
+    def decide(self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()) -> Decisions:
         """One decision per requested item, or per item of the subject when none are named."""
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """A policy's answer: a decision per item, and until when time alone leaves it standing."""
+
+    items: tuple[ItemDecision, ...]
+    # The next instant a grant weighed starts or ends; None when only a new revision can change it.
+    valid_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,8 @@ class Entitlement:
     decisions: tuple[ItemDecision, ...]
     revision: int
     allowed: Mapping[str, RowScope] = field(default_factory=dict)
+    # Decisions made before this instant stand until it (a grant starts or ends then); decide again after.
+    valid_until: dt.datetime | None = None
     # The allowed items when each holds on every row (the common case), so no row needs checking.
     every_row: frozenset[str] | None = field(default=None, init=False, compare=False)
 
@@ -124,10 +135,20 @@ class Entitlement:
             object.__setattr__(self, "every_row", frozenset(self.allowed))
 
     @classmethod
-    def of(cls, subject_code: str, decisions: Iterable[ItemDecision], revision: int) -> Entitlement:
+    def of(
+        cls,
+        subject_code: str,
+        decisions: Iterable[ItemDecision],
+        revision: int,
+        valid_until: dt.datetime | None = None,
+    ) -> Entitlement:
         decided = tuple(decisions)
         allowed = {d.item_code: d.row_scope for d in decided if d.allowed and not d.row_scope.empty}
-        return cls(subject_code, decided, revision, allowed)
+        return cls(subject_code, decided, revision, allowed, valid_until)
+
+    def stands_at(self, moment: dt.datetime) -> bool:
+        """Whether these decisions still hold at `moment` (no grant weighed has started or ended since)."""
+        return self.valid_until is None or moment < self.valid_until
 
     @property
     def any_allowed(self) -> bool:
@@ -147,6 +168,7 @@ class Entitlement:
             tuple(d for d in self.decisions if d.item_code in wanted),
             self.revision,
             {code: scope for code, scope in self.allowed.items() if code in wanted},
+            self.valid_until,
         )
 
     def visible_items(self, row: Row) -> frozenset[str]:
@@ -204,3 +226,36 @@ def narrow(record: Record, visible: frozenset[str]) -> Filtered:
     if len(values) == len(record.values):
         return Filtered(record, visible, False)
     return Filtered(record.with_values(values), visible, True)
+
+
+def reply_as_allowed(
+    chunk: ReplyChunk, entitlements: Mapping[str, Entitlement], requested: Collection[str]
+) -> ReplyChunk:
+    """A stored reply chunk narrowed to what the requester may receive now.
+
+    A reply is filtered when it is stored; a grant revoked or ended since then takes its items
+    out of what is read later, as it does for deliveries.
+    """
+    records = []
+    for record in chunk.records:
+        entitlement = entitlements.get(record.subject_code)
+        seen = filter_record(record, entitlement, requested=record.entity_key in requested) if entitlement else None
+        if seen is not None and seen.record is not None:
+            records.append(seen.record)
+    verifications = tuple(_verification_as_allowed(v, entitlements) for v in chunk.verifications)
+    return replace(chunk, records=tuple(records), verifications=verifications)
+
+
+def _verification_as_allowed(result: VerificationResult, entitlements: Mapping[str, Entitlement]) -> VerificationResult:
+    if not result.subject_code:
+        return result  # NO_RECORD says nothing about any item's value
+    entitlement = entitlements.get(result.subject_code)
+    allowed = entitlement.allowed if entitlement is not None else {}
+    items = tuple(
+        v
+        if v.item_code in allowed or v.verdict is Verdict.NOT_ALLOWED
+        else ItemVerdict(v.item_code, Verdict.NOT_ALLOWED)
+        for v in result.items
+    )
+    overall = next((v.verdict for v in items if v.verdict is not Verdict.MATCH), Verdict.MATCH)
+    return replace(result, verdict=overall, items=items)

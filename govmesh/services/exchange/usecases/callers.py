@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from govmesh.kernel.catalog.model import Subject
 from govmesh.kernel.catalog.view import CatalogView
 from govmesh.kernel.policy.model import Role
+from govmesh.runtime.clock import now
 from govmesh.runtime.errors import NotFound, PermissionDenied
 from govmesh.runtime.identity import Principal
-from govmesh.services.exchange.domain.policy import Action, Entitlement, Policy
-from govmesh.services.exchange.domain.requests import DataRequest
+from govmesh.services.exchange.domain.policy import Action, Entitlement, Policy, reply_as_allowed
+from govmesh.services.exchange.domain.requests import DataRequest, ReplyChunk, RequestKind, Target
 from govmesh.services.exchange.domain.subscriptions import Subscription
 from govmesh.services.exchange.persistence.requests import RequestStore
 from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
@@ -76,20 +77,50 @@ class Callers:
     def entitlement(
         self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()
     ) -> Entitlement:
-        """The decisions for one receiver, cached until the policy or the catalog moves on."""
+        """The decisions for one receiver, cached until the policy or the catalog moves on, or a grant starts or ends.
+
+        Time moves decisions too: a grant's end (or start) takes effect at its instant, not when
+        authz next marks it expired and the revision moves.
+        """
         key = (principal, action, subject_code, tuple(items), self.policy.revision, self.catalog.revision)
         found = self._entitlements.get(key)
-        if found is None:
+        if found is None or not found.stands_at(now()):
             if len(self._entitlements) > MAX_CACHED:
                 self._entitlements.clear()
-            decisions = self.policy.decide(principal, action, subject_code, items)
-            found = self._entitlements[key] = Entitlement.of(subject_code, decisions, self.policy.revision)
+            decided = self.policy.decide(principal, action, subject_code, items)
+            found = Entitlement.of(subject_code, decided.items, self.policy.revision, decided.valid_until)
+            self._entitlements[key] = found
         return found
+
+    def knows_holdings_of(self, principal: Principal, subject_code: str) -> bool:
+        """Whether the caller may learn who holds data of a subject: only if it may request some item of it."""
+        return self.entitlement(principal, Action.REQUEST, subject_code).any_allowed
 
     def subscriber_entitlement(self, subscription: Subscription) -> Entitlement:
         """What a subscription's subscriber may receive of what it subscribed to."""
         receiver = Principal("department", subscription.subscriber)
         return self.entitlement(receiver, Action.SUBSCRIBE, subscription.subject_code, subscription.items)
+
+    def requester_entitlements(self, request: DataRequest, target: Target) -> dict[str, Entitlement]:
+        """What the requester may receive now of each subject asked of the target, within the items asked."""
+        requester = Principal("department", request.requester)
+        action = Action.VERIFY if request.kind is RequestKind.VERIFY else Action.REQUEST
+        return {code: self.entitlement(requester, action, code).narrowed_to(target.items) for code in target.subjects}
+
+    def readable_replies(self, request: DataRequest, chunks: Sequence[ReplyChunk]) -> list[ReplyChunk]:
+        """Reply chunks as the requester may read them now, whatever was allowed when they were stored."""
+        targets = {t.department: t for t in request.targets}
+        by_target: dict[str, dict[str, Entitlement]] = {}
+        readable = []
+        for chunk in chunks:
+            target = targets.get(chunk.target)
+            if target is None:
+                continue
+            entitlements = by_target.get(chunk.target)
+            if entitlements is None:
+                entitlements = by_target[chunk.target] = self.requester_entitlements(request, target)
+            readable.append(reply_as_allowed(chunk, entitlements, request.entity_keys))
+        return readable
 
     def own_subscription(self, principal: Principal, subscription_id: str, *, read_only: bool = False) -> Subscription:
         subscription = self._subscriptions.get(subscription_id)

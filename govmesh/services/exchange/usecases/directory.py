@@ -8,7 +8,6 @@ from govmesh.runtime.clock import now
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, PermissionDenied, ViolationCollector
 from govmesh.runtime.identity import Principal
 from govmesh.services.exchange.domain.directory import Holding
-from govmesh.services.exchange.domain.policy import Action
 from govmesh.services.exchange.domain.records import entity_key_problem, entity_keys_problems
 from govmesh.services.exchange.domain.requests import MAX_ENTITY_KEYS
 from govmesh.services.exchange.persistence.records import RecordLog
@@ -31,8 +30,7 @@ class Directory:
         wanted = set(subjects)
         holdings = [h for h in self.log.holdings(entity_key) if not wanted or h.subject_code in wanted]
         knowable = {
-            code: self.callers.entitlement(principal, Action.REQUEST, code).any_allowed
-            for code in {h.subject_code for h in holdings}
+            code: self.callers.knows_holdings_of(principal, code) for code in {h.subject_code for h in holdings}
         }
         return sorted(
             (h for h in holdings if knowable[h.subject_code]),

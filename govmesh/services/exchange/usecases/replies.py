@@ -13,7 +13,7 @@ from govmesh.runtime.errors import FailedPrecondition, FieldViolation, InvalidAr
 from govmesh.runtime.identity import Principal
 from govmesh.runtime.unit_of_work import Database
 from govmesh.services.exchange.domain.ledger import Occasion, digest_of, reply_event
-from govmesh.services.exchange.domain.policy import Action, Entitlement, Row, filter_record
+from govmesh.services.exchange.domain.policy import Row, filter_record
 from govmesh.services.exchange.domain.records import Record, envelope_violations, payload_digest, record_digest
 from govmesh.services.exchange.domain.requests import (
     DEFAULT_INBOX_IN_FLIGHT,
@@ -238,21 +238,12 @@ class Replies:
             accepted.append(replace(stamped, digest=record_digest(stamped)))
         return accepted, rejected
 
-    def requester_entitlements(self, request: DataRequest, target: Target) -> dict[str, Entitlement]:
-        """What the requester may receive now of each subject asked of the target, within the items asked."""
-        requester = Principal("department", request.requester)
-        action = Action.VERIFY if request.kind is RequestKind.VERIFY else Action.REQUEST
-        return {
-            code: self.callers.entitlement(requester, action, code).narrowed_to(target.items)
-            for code in target.subjects
-        }
-
     def _for_requester(
         self, request: DataRequest, target: Target, accepted: Sequence[Record], not_found: Sequence[str]
     ) -> tuple[list[Record], int, list[VerificationResult]]:
         """The records the requester may receive, how many were narrowed, and the verdicts of a VERIFY request."""
         requested_keys = set(request.entity_keys)
-        entitlements = self.requester_entitlements(request, target)
+        entitlements = self.callers.requester_entitlements(request, target)
         passed: list[Record] = []
         withheld = 0
         for record in accepted:
@@ -279,9 +270,9 @@ class Replies:
     def list_replies(
         self, principal: Principal, request_id: str, *, target: str, offset: int, limit: int
     ) -> tuple[list[ReplyChunk], bool]:
-        self.callers.own_request(principal, request_id)
+        request = self.callers.own_request(principal, request_id)
         found = self.requests.replies(request_id, target=target, offset=offset, limit=limit + 1)
-        return found[:limit], len(found) > limit
+        return self.callers.readable_replies(request, found[:limit]), len(found) > limit
 
     async def watch_replies(
         self, principal: Principal, request_id: str, after_sequence: int
@@ -302,7 +293,8 @@ class Replies:
                 if chunks:
                     after_sequence = chunks[-1].sequence
                 if chunks or changed or current.complete:
-                    yield ReplyWatch(tuple(chunks), changed, current.complete)
+                    readable = await asyncio.to_thread(self.callers.readable_replies, current, chunks)
+                    yield ReplyWatch(tuple(readable), changed, current.complete)
                     announced = True
                     seen = {t.department: t.status for t in current.targets}
                 if current.complete:

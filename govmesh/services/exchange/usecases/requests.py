@@ -133,7 +133,6 @@ class Requests:
     def _asked(self, principal: Principal, draft: RequestDraft) -> dict[str, list[str]]:
         """The subjects asked of each target department."""
         view = self.callers.catalog
-        action = Action.VERIFY if draft.kind is RequestKind.VERIFY else Action.REQUEST
         asked: dict[str, list[str]] = {}
         for code in draft.target_departments:
             asked.setdefault(code, [])
@@ -145,7 +144,9 @@ class Requests:
             for _entity, department, subject in self.log.holders(draft.entity_keys):
                 if draft.subjects and subject not in draft.subjects:
                     continue
-                if not draft.subjects and not self.callers.entitlement(principal, action, subject).any_allowed:
+                # A holder is addressed only where LocateEntity would name it: a holding of a subject
+                # the requester may request nothing of is not revealed, not even as a DENIED target.
+                if not self.callers.knows_holdings_of(principal, subject):
                     continue
                 asked.setdefault(department, []).append(subject)
         return asked
@@ -211,7 +212,7 @@ class Requests:
         request = request.as_of(now())
         if not full_view:
             return GatheredRequest(request, (), True)
-        chunks = tuple(self.requests.replies(request_id, limit=100_000))
+        chunks = tuple(self.callers.readable_replies(request, self.requests.replies(request_id, limit=100_000)))
         total = sum(len(c.records) + len(c.verifications) for c in chunks)
         if total > MAX_GATHERED_RECORDS:
             return GatheredRequest(request, tuple(replace(c, records=(), verifications=()) for c in chunks), True)
