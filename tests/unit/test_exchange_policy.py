@@ -6,13 +6,13 @@ import dataclasses
 import datetime as dt
 
 from govmesh.kernel.catalog.model import SharingType
+from govmesh.kernel.policy.rows import division_covers
 from govmesh.services.exchange.domain.policy import (
     ALL_ROWS,
     Entitlement,
     ItemDecision,
     Row,
     RowScope,
-    division_within,
     filter_record,
 )
 from govmesh.services.exchange.domain.records import Record, record_digest
@@ -94,9 +94,9 @@ def test_a_subscription_may_ask_for_fewer_items_than_it_may_have() -> None:
 
 
 def test_a_division_lies_within_its_city_and_province_but_not_beside_them() -> None:
-    assert division_within(TIANHE, TIANHE)
-    assert division_within(TIANHE, "440100") and division_within(TIANHE, "440000")
-    assert not division_within(TIANHE, YUEXIU) and not division_within("440306", "440100")
+    assert division_covers(TIANHE, TIANHE)
+    assert division_covers("440100", TIANHE) and division_covers("440000", TIANHE)
+    assert not division_covers(YUEXIU, TIANHE) and not division_covers("440100", "440306")
 
 
 def test_a_row_filter_passes_rows_matching_every_list_it_has() -> None:

@@ -6,13 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
-class SharingType(enum.Enum):
-    """The catalog's three sharing modes, as far as decisions are concerned."""
-
-    UNCONDITIONAL = "unconditional"
-    CONDITIONAL = "conditional"
-    NOT_SHARED = "not_shared"
+# The catalog's three sharing modes: one enum for the catalog, decisions and every enforcement point.
+from govmesh.kernel.catalog.model import SharingType as SharingType
 
 
 class PrincipalKind(enum.Enum):

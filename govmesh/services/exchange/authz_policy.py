@@ -6,9 +6,7 @@ import asyncio
 import threading
 from collections.abc import Sequence
 
-from govmesh.kernel.catalog.model import SharingType
 from govmesh.kernel.policy.model import AccessDecision, AccessQuery
-from govmesh.kernel.policy.model import Action as AuthzAction
 from govmesh.kernel.policy.model import ItemDecision as AuthzItemDecision
 from govmesh.kernel.policy.model import RowScope as AuthzRowScope
 from govmesh.kernel.policy.snapshot import PolicySnapshot
@@ -36,7 +34,7 @@ def _decision(found: AuthzItemDecision) -> ItemDecision:
         item_code=found.item,
         allowed=found.allowed,
         reason=found.reason.code,
-        sharing_type=SharingType(found.sharing_type.value) if found.sharing_type else None,
+        sharing_type=found.sharing_type,
         row_scope=_scope(found.row_scope),
         grants=tuple(f"grants/{g}" for g in found.grants),
     )
@@ -63,7 +61,7 @@ class AuthzPolicy:
         return self.snapshot.revision
 
     def decide(self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()) -> Decisions:
-        query = AccessQuery(principal.kind, principal.code, AuthzAction[action.name], subject_code, tuple(items))
+        query = AccessQuery(principal.kind, principal.code, action, subject_code, tuple(items))
         if threading.get_ident() == self._loop_thread:
             return _decisions(self.snapshot.check(query))
 

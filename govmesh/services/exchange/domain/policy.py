@@ -3,54 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from govmesh.kernel.catalog.model import SharingType
 from govmesh.kernel.catalog.validation import TypedValue
+from govmesh.kernel.policy.model import Action as Action
+from govmesh.kernel.policy.model import Row as Row
+from govmesh.kernel.policy.rows import division_covers
 from govmesh.runtime.identity import Principal
 from govmesh.services.exchange.domain.records import Record
 from govmesh.services.exchange.domain.requests import ItemVerdict, ReplyChunk, Verdict, VerificationResult
 
 
-class Action(enum.Enum):
-    """The data actions the exchange enforces (authz.v1 Action names)."""
-
-    PUBLISH = "publish"
-    SUBSCRIBE = "subscribe"
-    REQUEST = "request"
-    REPLY = "reply"
-    READ = "read"
-    VERIFY = "verify"
-
-
-@dataclass(frozen=True)
-class Row:
-    """The facts about one record a row scope is decided on."""
-
-    division_code: str
-    entity_key: str
-    entity_key_requested: bool = False
-
-
-def division_within(code: str, scope_code: str) -> bool:
-    """GB/T 2260 containment: `440106` lies within `440106`, `440100` and `440000`."""
-    if code == scope_code:
-        return True
-    if len(scope_code) != 6 or len(code) != 6:
-        return False
-    if scope_code.endswith("0000"):
-        return code.startswith(scope_code[:2])
-    if scope_code.endswith("00"):
-        return code.startswith(scope_code[:4])
-    return False
-
-
 @dataclass(frozen=True)
 class RowScope:
-    """A set of rows: all, or those within divisions, of named entities, or of entities the receiver asked about."""
+    """kernel.policy's row scope as the exchange checks it for every record: entity keys in a set.
+
+    The rows it contains are decided by kernel.policy's rules (division_covers), as authz decides them.
+    A set of rows: all, or those within divisions, of named entities, or of entities the receiver asked about."""
 
     all_rows: bool = False
     division_codes: tuple[str, ...] = ()
@@ -60,7 +32,7 @@ class RowScope:
     def contains(self, row: Row) -> bool:
         if self.all_rows:
             return True
-        if any(division_within(row.division_code, code) for code in self.division_codes):
+        if row.division_code and any(division_covers(code, row.division_code) for code in self.division_codes):
             return True
         if row.entity_key in self.entity_keys:
             return True

@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from govmesh.services.exchange.domain.policy import ItemDecision, Row, RowScope, division_within
+from govmesh.kernel.policy.rows import division_covers
+from govmesh.services.exchange.domain.policy import ItemDecision, Row, RowScope
 from govmesh.services.exchange.domain.records import Record
 
 SUBSCRIPTION_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})")
@@ -49,7 +50,7 @@ class RowFilter:
     entity_keys: frozenset[str] = frozenset()
 
     def passes(self, row: Row) -> bool:
-        if self.division_codes and not any(division_within(row.division_code, c) for c in self.division_codes):
+        if self.division_codes and not any(division_covers(c, row.division_code) for c in self.division_codes):
             return False
         return not (self.entity_keys and row.entity_key not in self.entity_keys)
 
