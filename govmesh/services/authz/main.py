@@ -12,9 +12,10 @@ from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
+from govmesh.runtime.signals import Signals
 from govmesh.services.authz.catalog_feed import CatalogFeed, catalog_channel
 from govmesh.services.authz.persistence.repository import AuthzRepository
-from govmesh.services.authz.servicer import AuthzServicer, PolicySignal
+from govmesh.services.authz.servicer import POLICY_TOPIC, AuthzServicer
 from govmesh.services.authz.usecases import ERROR_DOMAIN, Authz
 
 log = logging.getLogger("govmesh.authz")
@@ -35,8 +36,8 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     """A ready-to-start authz server: schema migrated, policy loaded, catalog read, followers running."""
     engine = make_engine(database_url or settings.resolved_database_url())
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "authz_alembic_version")
-    signal = PolicySignal(asyncio.get_running_loop())
-    authz = Authz(AuthzRepository(engine), on_change=signal.notify)
+    signals = Signals(asyncio.get_running_loop())
+    authz = Authz(AuthzRepository(engine), on_change=lambda: signals.fire_from_thread(POLICY_TOPIC))
     await asyncio.to_thread(authz.start)
     channel = catalog_channel(settings.catalog_upstreams())
     feed = CatalogFeed(authz, channel)
@@ -44,7 +45,7 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     server = MeshServer(
         "authz", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=ERROR_DOMAIN
     )
-    authz_pb2_grpc.add_AuthzServiceServicer_to_server(AuthzServicer(authz, signal), server.grpc_server)
+    authz_pb2_grpc.add_AuthzServiceServicer_to_server(AuthzServicer(authz, signals), server.grpc_server)
     background = BackgroundTasks()
     background.start(feed.follow(catalog_revision))
     # Other replicas' grant changes; this replica's own are applied as they commit.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import TypeAlias
 
@@ -16,6 +15,7 @@ from govmesh.kernel.policy.model import Action, PolicyChange, SnapshotContents
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, ViolationCollector
 from govmesh.runtime.identity import current_principal
 from govmesh.runtime.paging import page_request
+from govmesh.runtime.signals import Signals, wait
 from govmesh.services.authz import convert
 from govmesh.services.authz.usecases import Authz
 
@@ -28,31 +28,8 @@ HEARTBEAT_SECONDS = 0.5
 CHUNK_BYTES = 1024 * 1024
 
 
-class PolicySignal:
-    """Wakes every watcher when the policy moves on; `notify` may be called from any thread."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self._loop = loop
-        self._waiters: set[asyncio.Future[None]] = set()
-
-    def notify(self) -> None:
-        self._loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
-
-    async def wait(self, timeout: float) -> None:
-        """Returns at the next notification, or after `timeout` seconds."""
-        waiter = self._loop.create_future()
-        self._waiters.add(waiter)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, timeout)
-        finally:
-            self._waiters.discard(waiter)
+# The one topic authz's watchers wait on: the policy moved on.
+POLICY_TOPIC = "policy"
 
 
 def _snapshot_chunks(contents: SnapshotContents) -> list[pb.ReadPolicySnapshotResponse]:
@@ -97,9 +74,9 @@ def _change_batches(changes: list[PolicyChange]) -> list[list[pb.PolicyChange]]:
 
 
 class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
-    def __init__(self, authz: Authz, signal: PolicySignal):
+    def __init__(self, authz: Authz, signals: Signals):
         self.authz = authz
-        self._signal = signal
+        self._signals = signals
 
     async def _fresh(self, at_least_revision: int, field: str = "at_least_revision") -> None:
         if at_least_revision < 0:
@@ -173,8 +150,9 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
                 yield pb.WatchPolicyResponse(changes=batch, revision=revision)
             if changes:
                 continue
-            if self.authz.revision <= revision:
-                await self._signal.wait(HEARTBEAT_SECONDS)
+            with self._signals.watch(POLICY_TOPIC) as moved:
+                if self.authz.revision <= revision:
+                    await wait(moved, HEARTBEAT_SECONDS)
             if self.authz.revision <= revision:
                 yield pb.WatchPolicyResponse(revision=self.authz.revision)
 

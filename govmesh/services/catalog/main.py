@@ -11,8 +11,9 @@ from govmesh.contracts.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.server import MeshServer
+from govmesh.runtime.signals import Signals
 from govmesh.services.catalog.persistence.repository import CatalogRepository
-from govmesh.services.catalog.servicer import CatalogServicer
+from govmesh.services.catalog.servicer import CATALOG_TOPIC, CatalogServicer
 from govmesh.services.catalog.usecases import Catalog
 
 log = logging.getLogger("govmesh.catalog")
@@ -31,16 +32,16 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "catalog_alembic_version")
     catalog = Catalog(CatalogRepository(engine))
     await asyncio.to_thread(catalog.start)
-    changed = asyncio.Event()
+    signals = Signals()
     server = MeshServer("catalog", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes)
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(catalog, changed), server.grpc_server)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(catalog, signals), server.grpc_server)
 
     async def follow_other_replicas() -> None:
         while True:
             await asyncio.sleep(settings.catalog_refresh_seconds)
             try:
                 if await asyncio.to_thread(catalog.refresh):
-                    changed.set()
+                    signals.fire(CATALOG_TOPIC)
             except Exception:  # a database restart must not stop the refresher; it retries next tick
                 log.warning("catalog refresh failed; retrying", exc_info=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import TypeAlias
 
@@ -18,6 +17,7 @@ from govmesh.kernel.catalog.validation import RecordViolation, TypedValue
 from govmesh.runtime.errors import ViolationCollector
 from govmesh.runtime.identity import current_principal
 from govmesh.runtime.paging import page_request
+from govmesh.runtime.signals import Signals, wait
 from govmesh.services.catalog import convert
 from govmesh.services.catalog.usecases import ITEM_FIELDS, Catalog
 
@@ -25,10 +25,14 @@ from govmesh.services.catalog.usecases import ITEM_FIELDS, Catalog
 Context: TypeAlias = grpc.aio.ServicerContext
 
 
+# The one topic the catalog's watchers wait on: the catalog moved on.
+CATALOG_TOPIC = "catalog"
+
+
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, catalog: Catalog, changed: asyncio.Event):
+    def __init__(self, catalog: Catalog, signals: Signals):
         self.catalog = catalog
-        self._changed = changed
+        self._signals = signals
 
     async def ListDepartments(self, request: pb.ListDepartmentsRequest, context: Context) -> pb.ListDepartmentsResponse:
         page = self.catalog.list_departments(page_request(request.page_size, request.page_token))
@@ -144,15 +148,15 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.WatchCatalogRequest, context: Context
     ) -> AsyncIterator[pb.WatchCatalogResponse]:
         revision = request.after_revision or self.catalog.view.revision
-        while True:
-            changes = await asyncio.to_thread(self.catalog.changes_after, revision)
-            for change in changes:
-                revision = change.revision
-                yield pb.WatchCatalogResponse(change=convert.catalog_change_to_proto(change))
-            if not changes:
-                self._changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=1.0)
+        with self._signals.watch(CATALOG_TOPIC) as moved:
+            while True:
+                moved.clear()
+                changes = await asyncio.to_thread(self.catalog.changes_after, revision)
+                for change in changes:
+                    revision = change.revision
+                    yield pb.WatchCatalogResponse(change=convert.catalog_change_to_proto(change))
+                if not changes:
+                    await wait(moved, 1.0)
 
     async def CreateSubject(self, request: pb.CreateSubjectRequest, context: Context) -> pb.CreateSubjectResponse:
         subject = model_convert.subject_from_proto(request.subject)
@@ -163,7 +167,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             reason=request.reason,
             validate_only=request.validate_only,
         )
-        self._changed.set()
+        self._signals.fire(CATALOG_TOPIC)
         return pb.CreateSubjectResponse(
             subject=model_convert.subject_to_proto(result.subject),
             change=convert.change_to_proto(result.change),
@@ -183,7 +187,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             validate_only=request.validate_only,
             expected_version=request.expected_version,
         )
-        self._changed.set()
+        self._signals.fire(CATALOG_TOPIC)
         return pb.UpdateSubjectResponse(
             subject=model_convert.subject_to_proto(result.subject),
             change=convert.change_to_proto(result.change),
@@ -200,7 +204,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             reason=request.reason,
             validate_only=request.validate_only,
         )
-        self._changed.set()
+        self._signals.fire(CATALOG_TOPIC)
         return pb.DeprecateSubjectResponse(
             subject=model_convert.subject_to_proto(result.subject),
             change=convert.change_to_proto(result.change),
@@ -219,7 +223,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             reason=request.reason,
             validate_only=request.validate_only,
         )
-        self._changed.set()
+        self._signals.fire(CATALOG_TOPIC)
         return pb.CreateItemResponse(item=model_convert.item_to_proto(created), change=convert.change_to_proto(change))
 
     async def UpdateItem(self, request: pb.UpdateItemRequest, context: Context) -> pb.UpdateItemResponse:
@@ -236,7 +240,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             major=request.major,
             validate_only=request.validate_only,
         )
-        self._changed.set()
+        self._signals.fire(CATALOG_TOPIC)
         return pb.UpdateItemResponse(item=model_convert.item_to_proto(updated), change=convert.change_to_proto(change))
 
     async def DeprecateItem(self, request: pb.DeprecateItemRequest, context: Context) -> pb.DeprecateItemResponse:
@@ -249,7 +253,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             reason=request.reason,
             validate_only=request.validate_only,
         )
-        self._changed.set()
+        self._signals.fire(CATALOG_TOPIC)
         return pb.DeprecateItemResponse(
             item=model_convert.item_to_proto(updated), change=convert.change_to_proto(change)
         )

@@ -22,7 +22,7 @@ from govmesh.services.exchange.mirror import CatalogMirror
 from govmesh.services.exchange.persistence.ledger import LedgerStore
 from govmesh.services.exchange.persistence.records import RecordLog
 from govmesh.services.exchange.persistence.requests import RequestStore
-from govmesh.services.exchange.persistence.store import Store
+from govmesh.services.exchange.persistence.store import NOTIFY_CHANNEL, Store
 from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
 from govmesh.services.exchange.servicer import ExchangeServicer
 from govmesh.services.exchange.signals import Signals, listen
@@ -76,7 +76,7 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        background.start(listen(signals, libpq))
+        background.start(listen(signals, libpq, NOTIFY_CHANNEL))
 
     async def stop_upkeep() -> None:
         await background.stop()
