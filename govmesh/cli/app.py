@@ -47,6 +47,8 @@ register_lazy(
         "masters": LazyCommand(
             "govmesh.cli.masters:app", "Master records: look up, review, batch-link files, data quality."
         ),
+        "backup": LazyCommand("govmesh.cli.operations:backup", "Back up the mesh's database while it runs."),
+        "restore": LazyCommand("govmesh.cli.operations:restore", "Restore a backup into the database."),
     }
 )
 

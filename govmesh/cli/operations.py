@@ -1,0 +1,60 @@
+"""`govmesh backup`, `restore` and `health`: the SRE's commands that work on the database and processes directly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from govmesh.runtime import backup as backups
+from govmesh.runtime.config import settings
+
+console = Console(soft_wrap=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DatabaseUrl = Annotated[
+    str,
+    typer.Option("--database-url", help="Database to use (default: GOVMESH_DATABASE_URL, else the data dir's SQLite)."),
+]
+
+
+def _database(url: str) -> str:
+    return url or settings().resolved_database_url()
+
+
+def _report(verb: str, result: backups.BackupResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"action": verb, **result.as_dict()}))
+    else:
+        console.print(f"{verb} {result.backend} database {result.database} ↔ {result.file} ({result.bytes:,} bytes)")
+
+
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (pg_dump custom format, or a SQLite file).")],
+    database_url: DatabaseUrl = "",
+    as_json: AsJson = False,
+) -> None:
+    """Back up the mesh's database while it runs: pg_dump on PostgreSQL, the online backup API on SQLite."""
+    try:
+        result = backups.backup(_database(database_url), file)
+    except backups.BackupError as error:
+        console.print(f"[red]backup failed[/red]: {error}")
+        raise typer.Exit(1) from None
+    _report("backed up", result, as_json)
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file `govmesh backup` wrote.")],
+    database_url: DatabaseUrl = "",
+    as_json: AsJson = False,
+) -> None:
+    """Restore a backup into the database (stop the services first; start them after, migrations then run)."""
+    try:
+        result = backups.restore(_database(database_url), file)
+    except backups.BackupError as error:
+        console.print(f"[red]restore failed[/red]: {error}")
+        raise typer.Exit(1) from None
+    _report("restored", result, as_json)
