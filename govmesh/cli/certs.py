@@ -1,13 +1,15 @@
-"""`govmesh certs …`: the hub's certificate authority and the identities it issues."""
+"""`govmesh certs …`: the hub's CA and the identities it issues: known principals, CSRs, renewal, CA rotation."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from govmesh.cli.common import AsJson, console, fitting_table, print_json
+from govmesh.runtime import issuance
 from govmesh.runtime.certs import CertificateAuthority, serial_hex
 from govmesh.runtime.config import settings
 from govmesh.runtime.identity import Principal
@@ -16,14 +18,19 @@ certs_app = typer.Typer(help="The hub's certificate authority and the identities
 
 
 @certs_app.command("init")
-def certs_init() -> None:
-    """Create the hub's certificate authority and the gateway's server certificate (kept if present)."""
+def certs_init(
+    host: Annotated[
+        list[str] | None,
+        typer.Option("--host", help="A DNS name or IP address departments reach the gateway by (repeatable)."),
+    ] = None,
+) -> None:
+    """Create the hub's CA and the gateway's certificate (kept if present; re-issued when a --host is new)."""
     config = settings()
     authority = CertificateAuthority(config.certs_dir)
     authority.init()
-    if not authority.has("gateway"):
-        authority.issue_server()
-    console.print(f"CA and gateway certificate in {authority.directory}")
+    issuance.ensure_gateway(authority, host or [])
+    hosts = ", ".join(issuance.gateway_hosts(authority))
+    console.print(f"CA and gateway certificate in {authority.directory}; the gateway's names: {hosts}")
 
 
 @certs_app.command("issue")
@@ -32,12 +39,14 @@ def certs_issue(
     days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
 ) -> None:
     """Issue a client certificate whose identity is spiffe://govmesh/<kind>/<code>."""
-    principal = Principal.parse(identity)
-    if principal.is_anonymous:
-        raise typer.BadParameter("identity must be kind/code with kind one of department, maintainer, admin, auditor")
+    principal = known_principal(identity)
     authority = CertificateAuthority(settings().certs_dir)
     if not authority.exists:
         raise typer.BadParameter("no CA yet: run `govmesh certs init` first")
+    if authority.path(f"{principal.kind}-{principal.code}", "pem").exists():
+        raise typer.BadParameter(
+            f"{identity} has a certificate already; `govmesh certs renew {identity}` replaces it deliberately"
+        )
     name = authority.issue_client(principal, days=days)
     console.print(f"{authority.path(name, 'pem')} and {authority.path(name, 'key')}: {principal.spiffe_id()}")
 
@@ -94,3 +103,124 @@ def certs_list(
             issued.name, issued.spiffe_id, issued.serial_hex, issued.not_after.strftime("%Y-%m-%d %H:%M"), shown
         )
     console.print(table)
+
+
+Days = Annotated[int, typer.Option(help="Validity in days.")]
+RevokeOld = Annotated[
+    bool,
+    typer.Option(
+        "--revoke-old",
+        help="Revoke the certificate being replaced at once; without it the old one stays valid until it expires "
+        "(an overlap, so its holder can switch over) and its file moves to retired/.",
+    ),
+]
+
+
+def department_codes() -> frozenset[str]:
+    """The departments the shipped catalog registers: the only ones the hub issues certificates to."""
+    from govmesh.services.catalog.files import SEED_DIR, read_departments
+
+    departments, _ = read_departments(SEED_DIR / "departments.yaml")
+    return frozenset(d.code for d in departments)
+
+
+def known_principal(identity: str) -> Principal:
+    """`kind/code` parsed and checked against the catalog; a clear error for anything the hub does not know."""
+    principal = Principal.parse(identity)
+    try:
+        issuance.check_known(principal, department_codes())
+    except issuance.IssuanceRefused as error:
+        raise typer.BadParameter(str(error)) from None
+    return principal
+
+
+def _report(renewal: issuance.Renewal, as_json: bool, where: str) -> None:
+    if as_json:
+        print_json({**renewal.as_dict(), "file": where})
+        return
+    console.print(f"{where}: serial {serial_hex(renewal.serial)}")
+    if renewal.previous_serial is not None:
+        state = "revoked" if renewal.previous_revoked else "still valid until it expires (retired/)"
+        console.print(f"previous certificate {serial_hex(renewal.previous_serial)}: {state}")
+
+
+@certs_app.command("sign")
+def sign(
+    csr: Annotated[Path, typer.Argument(help="The department's certificate signing request (PEM).")],
+    identity: Annotated[str, typer.Option("--as", help="The identity to certify, kind/code; the CSR must name it.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the certificate (default: stdout).")] = None,
+    days: Days = 365,
+    revoke_old: RevokeOld = False,
+    as_json: AsJson = False,
+) -> None:
+    """Sign a CSR: the department keeps its private key; the hub checks the identity and keeps the certificate."""
+    principal = known_principal(identity)
+    if not csr.is_file():
+        raise typer.BadParameter(f"no file {csr}")
+    try:
+        renewal, pem = issuance.sign_request(
+            _authority(), csr.read_bytes(), principal, days=days, revoke_old=revoke_old
+        )
+    except issuance.IssuanceRefused as error:
+        raise typer.BadParameter(str(error)) from None
+    if out is None:
+        print(pem.decode(), end="")
+        return
+    out.write_bytes(pem)
+    _report(renewal, as_json, str(out))
+
+
+@certs_app.command("renew")
+def renew(
+    identity: Annotated[str, typer.Argument(help="kind/code of a certificate the hub holds the key of, or `gateway`.")],
+    days: Days = 365,
+    revoke_old: RevokeOld = False,
+    as_json: AsJson = False,
+) -> None:
+    """A new key and certificate for a hub-held identity, signed by the current CA (after a rotation, too)."""
+    ca = _authority()
+    if identity == "gateway":
+        renewal = issuance.renew_gateway(ca, days=days, revoke_old=revoke_old)
+    else:
+        principal = known_principal(identity)
+        if not ca.path(f"{principal.kind}-{principal.code}", "key").exists():
+            raise typer.BadParameter(f"the hub holds no key for {identity}; its holder sends a new CSR (`certs sign`)")
+        renewal = issuance.renew_client(ca, principal, days=days, revoke_old=revoke_old)
+    _report(renewal, as_json, str(ca.path(renewal.name, "pem")))
+
+
+@certs_app.command("rotate-ca")
+def rotate_ca(
+    finish: Annotated[bool, typer.Option("--finish", help="End the overlap: stop trusting the previous CA.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --finish: even while certificates of the previous CA remain.")
+    ] = False,
+    days: Days = 3650,
+    as_json: AsJson = False,
+) -> None:
+    """Rotate the CA: a new CA signs from now on while ca.pem trusts both; `--finish` drops the previous one."""
+    ca = _authority()
+    try:
+        if finish:
+            dropped = issuance.finish_ca_rotation(ca, force=force)
+            result: dict[str, object] = {"state": "finished", "no_longer_trusted": dropped}
+        else:
+            cert = issuance.begin_ca_rotation(ca, days=days)
+            result = {
+                "state": "overlap",
+                "new_ca": cert.subject.rfc4514_string(),
+                "serial_number": serial_hex(cert.serial_number),
+                "to_renew": issuance.signed_by_previous_ca(ca),
+            }
+    except issuance.IssuanceRefused as error:
+        raise typer.BadParameter(str(error)) from None
+    if as_json:
+        print_json(result)
+    elif finish:
+        console.print(f"rotation finished: {ca.path('ca', 'pem')} trusts only the current CA")
+    else:
+        console.print(f"new CA {result['new_ca']} signs from now on; {ca.path('ca', 'pem')} trusts both CAs.")
+        console.print(
+            f"Hand the new ca.pem to every department, renew the {len(result['to_renew'])} certificates "  # type: ignore[arg-type]
+            "the previous CA signed (`certs renew`, `certs sign`), then `certs rotate-ca --finish`."
+        )

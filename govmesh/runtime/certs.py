@@ -113,6 +113,33 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
+def new_ca_certificate(common_name: str, days: int) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A new CA key and its self-signed certificate, valid from five minutes ago for `days`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "govmesh"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        # Lets chains name their CA by key while two CAs are trusted during a rotation.
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
 class CertificateAuthority:
     """A directory holding the CA and the certificates it issued, one `<name>.pem`/`<name>.key` each."""
 
@@ -130,26 +157,7 @@ class CertificateAuthority:
         """Creates the CA key and self-signed certificate; keeps an existing CA."""
         if self.exists:
             return
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "govmesh"),
-                x509.NameAttribute(NameOID.COMMON_NAME, "govmesh hub CA"),
-            ]
-        )
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .sign(key, hashes.SHA256())
-        )
+        cert, key = new_ca_certificate("govmesh hub CA", days)
         _write_private(self.path(CA_NAME, "key"), _key_pem(key))
         self.path(CA_NAME, "pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
