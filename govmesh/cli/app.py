@@ -62,7 +62,15 @@ def serve(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVI
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
     config = settings()
-    telemetry.configure(service, trace_file=config.trace_file, log_level=config.log_level, log_format=config.log_format)
+    telemetry.configure(
+        service,
+        trace_file=config.trace_file,
+        log_level=config.log_level,
+        log_format=config.log_format,
+        metrics_port=config.metrics_port_of(service),
+        metrics_host=config.metrics_host,
+        certs_dir=config.certs_dir,
+    )
     try:
         asyncio.run(_serve(service, config))
     finally:
@@ -97,7 +105,7 @@ def up(
     certs_dir = supervisor.ensure_development_certificates(config, [d.code for d in departments])
     env = supervisor.child_environment(config, config.data_dir / "spans.jsonl")
     runner = supervisor.Supervisor(config, env)
-    table = fitting_table("govmesh is up", "service", "address", "pid", "log")
+    table = fitting_table("govmesh is up", "service", "address", "pid", "metrics", "log")
     try:
         addresses = {service: importlib.import_module(name).address(config) for service, name in SERVICES.items()}
         _refuse_taken_ports(addresses)
@@ -123,7 +131,9 @@ def up(
                 console.print(f"[red]{service} {why}; the end of {log_path}:[/red]")
                 console.print(supervisor.tail(log_path))
                 raise typer.Exit(1)
-            table.add_row(service, address, str(process.pid), str(log_path))
+            port = config.metrics_port_of(service)
+            scrape = f"http://{config.metrics_host}:{port}/metrics" if port else "off"
+            table.add_row(service, address, str(process.pid), scrape, str(log_path))
         console.print(table)
         console.print(
             f"public endpoint: [bold]{supervisor.gateway_endpoint(config)}[/bold] (mutual TLS)"

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Each process's offset from GOVMESH_METRICS_PORT, by position; services added later go at the end.
+METRICS_PORT_OFFSETS = ("gateway", "catalog", "authz", "exchange", "masters", "applications", "http", "console")
+
 
 class Settings(BaseSettings):
     """One place for every setting; each field documents its variable and default.
@@ -109,11 +112,27 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python log level of every process.")
     log_format: str = Field(default="json", description="`json` (one object a line) or `text`.")
+    metrics_port: int = Field(
+        default=0,
+        description="Base port of the Prometheus scrape endpoints (/metrics): each process listens on this plus "
+        "its offset (gateway +0, catalog +1, authz +2, exchange +3, then later services in order); 0 = no "
+        "endpoint. Set it per process to run replicas of one service on one host.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the Prometheus endpoints bind to (0.0.0.0 in a container)."
+    )
     trace_file: str = Field(
         default="",
         description="Where spans are written as JSON lines when no OTLP endpoint is set; "
         "empty means <data_dir>/spans.jsonl under `govmesh up`, and no spans otherwise.",
     )
+
+    def metrics_port_of(self, service: str) -> int:
+        """The process's Prometheus port: the base plus the service's offset; 0 when metrics are off."""
+        if not self.metrics_port:
+            return 0
+        offset = METRICS_PORT_OFFSETS.index(service) if service in METRICS_PORT_OFFSETS else len(METRICS_PORT_OFFSETS)
+        return self.metrics_port + offset
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -13,6 +13,7 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -25,6 +26,8 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
+
+from govmesh.runtime import prometheus
 
 # A span file is rotated once it passes this size: the current file and one older one are kept.
 SPAN_FILE_MAX_BYTES = 64 * 1024 * 1024
@@ -165,11 +168,21 @@ class TraceContextTextFormatter(logging.Formatter):
         return super().format(record)
 
 
-def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", log_format: str = "json") -> None:
+def configure(
+    service: str,
+    *,
+    trace_file: str = "",
+    log_level: str = "INFO",
+    log_format: str = "json",
+    metrics_port: int = 0,
+    metrics_host: str = "127.0.0.1",
+    certs_dir: Path | None = None,
+) -> None:
     """Sets up tracing, metrics and logging once per process.
 
     Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else to `trace_file` when given,
-    else nowhere (the tracer still propagates context so other hops stay linked).
+    else nowhere (the tracer still propagates context so other hops stay linked). Metrics go to OTLP
+    likewise, and to a Prometheus scrape endpoint on `metrics_host:metrics_port` when the port is set.
     """
     global _configured, _exporting
     if _configured:
@@ -180,6 +193,9 @@ def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", lo
     # With nowhere to send spans, none is recorded (ALWAYS_OFF), yet each still carries its trace id
     # to logs and to the next hop: context propagation costs little, recording costs a lot.
     provider = TracerProvider(resource=resource, sampler=RECORD_ALL if _exporting else ALWAYS_OFF)
+    readers: list[MetricReader] = []
+    if metrics_port:
+        readers.append(prometheus.start_endpoint(metrics_port, metrics_host))
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
@@ -187,10 +203,12 @@ def configure(service: str, *, trace_file: str = "", log_level: str = "INFO", lo
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
         from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-        metrics.set_meter_provider(
-            MeterProvider(resource=resource, metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())])
-        )
-    elif trace_file:
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    if readers:
+        metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+        if certs_dir is not None:
+            prometheus.observe_certificates(certs_dir, service)
+    if trace_file and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         provider.add_span_processor(
             BatchSpanProcessor(JsonLinesSpanExporter(Path(trace_file)), schedule_delay_millis=500)
         )

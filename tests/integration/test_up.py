@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 
 def _start_up(
-    data_dir: Path, database_url: str, gateway_port: int, console_port: int | None = None
+    data_dir: Path, database_url: str, gateway_port: int, console_port: int | None = None, **extra: str
 ) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env.update(
@@ -41,6 +41,7 @@ def _start_up(
         GOVMESH_MASTERS_PORT=str(_free_port()),
         GOVMESH_DATABASE_URL=database_url,
         GOVMESH_SHUTDOWN_GRACE_SECONDS="2",
+        **extra,
     )
     env.pop("GOVMESH_DATA_DIR", None)
     return subprocess.Popen(

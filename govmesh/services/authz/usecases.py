@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 
 from govmesh.kernel.policy.grants import Application, check_application, covers_consumer, new_grant, transition
 from govmesh.kernel.policy.model import (
@@ -53,6 +53,9 @@ from govmesh.services.authz.domain.expiry import expiry
 from govmesh.services.authz.persistence.repository import AuthzRepository
 
 log = logging.getLogger("govmesh.authz")
+_DENIALS = metrics.get_meter("govmesh.authz").create_counter(
+    "govmesh.authz.denials", description="denials written to the audit log, by reason"
+)
 
 ERROR_DOMAIN = "authz.govmesh"
 MAX_QUERIES_PER_BATCH = 1000
@@ -603,6 +606,9 @@ class Authz:
             with self._audit_lock:
                 self._pending_audit.extendleft(reversed(pending))
             raise
+        for entry in entries:
+            if entry.decision == Decision.DENY:
+                _DENIALS.add(1, {"reason": entry.reason.name if entry.reason else ""})
         return len(pending)
 
     def _flush_audit_before_a_change(self) -> None:

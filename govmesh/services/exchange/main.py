@@ -16,6 +16,7 @@ from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
+from govmesh.services.exchange import gauges
 from govmesh.services.exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
 from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.mirror import CatalogMirror
@@ -64,6 +65,7 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
     stores = await asyncio.to_thread(_stores, Store(engine))
     exchange = Exchange(stores, lambda: mirror.view, policy, signals)
+    gauges.watch(stores.ledger, exchange.upkeep)
     server = MeshServer(
         "exchange", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=EXCHANGE_DOMAIN
     )
