@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         description="How often authz marks grants past their end time EXPIRED (decisions deny them from "
         "their end time on regardless).",
     )
+    exchange_retention_seconds: float = Field(
+        default=60.0,
+        description="How often the exchange removes records past their subject's retention (a catalog property) "
+        "that every subscription has acknowledged.",
+    )
     max_message_bytes: int = Field(default=4 * 1024 * 1024, description="Largest request or response message accepted.")
     gateway_limits: str = Field(
         default="",

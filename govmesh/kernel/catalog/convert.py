@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -135,6 +135,8 @@ def subject_to_proto(s: Subject, *, with_items: bool = True) -> pb.Subject:
     stamp = timestamp(s.update_time)
     if stamp is not None:
         message.update_time.CopyFrom(stamp)
+    if s.retention is not None:
+        message.retention.FromTimedelta(s.retention)
     return message
 
 
@@ -198,9 +200,21 @@ def subject_from_proto(m: pb.Subject, path: str = "subject") -> Subject:
         version=_version(m.version, f"{path}.version", found),
         items=tuple(item_from_proto(i, code, f"{path}.items[{n}]", found) for n, i in enumerate(m.items)),
         deprecated=m.deprecated,
+        retention=retention_from_proto(m, f"{path}.retention", found),
     )
     found.raise_if_any()
     return subject
+
+
+def retention_from_proto(m: pb.Subject, field: str, found: ViolationCollector) -> timedelta | None:
+    """The subject's retention; None when unset (records are kept for good)."""
+    if not m.HasField("retention"):
+        return None
+    value = m.retention.ToTimedelta()
+    if value.total_seconds() < 1:
+        found.add(field, "must be at least one second, or unset to keep records for good")
+        return None
+    return value
 
 
 def _version(text: str, field: str, found: ViolationCollector) -> Version:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from govmesh.kernel.catalog.model import (
     SubjectCategory,
     UpdateCycle,
     Version,
+    parse_retention,
 )
 
 LINE_KEY = "__line__"
@@ -256,10 +258,22 @@ def _subject(reader: _Reader, doc: Any, file_name: str | None) -> tuple[Subject 
         version=version,
         items=tuple(items),
         deprecated=reader.flag(doc, "deprecated"),
+        retention=_retention(reader, doc),
     )
     if code and file_name is not None and Path(file_name).stem != code:
         reader.error(doc, f"code: {code} must match the file name {file_name}", "code")
     return subject, reader.errors
+
+
+def _retention(reader: _Reader, doc: dict[str, Any]) -> timedelta | None:
+    text = reader.text(doc, "retention", required=False)
+    if not text:
+        return None
+    try:
+        return parse_retention(text)
+    except ValueError as error:
+        reader.error(doc, f"retention: {error}", "retention")
+        return None
 
 
 def subject_line(path: Path, item_index: int | None = None, key: str | None = None) -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -181,6 +182,8 @@ class Subject:
     items: tuple[DataItem, ...] = ()
     deprecated: bool = False
     update_time: datetime | None = field(default=None, compare=False)
+    # How long the exchange keeps published records; None keeps them for good.
+    retention: timedelta | None = None
 
     def item(self, code: str) -> DataItem | None:
         for item in self.items:
@@ -201,6 +204,7 @@ class Subject:
             "release_date": self.release_date,
             "version": str(self.version),
             "deprecated": self.deprecated,
+            **({"retention": format_retention(self.retention)} if self.retention else {}),
             "items": [item.to_document() for item in self.items],
         }
 
@@ -220,7 +224,29 @@ class Subject:
             items=tuple(DataItem.from_document({**i, "subject_code": doc["code"]}) for i in doc.get("items", ())),
             deprecated=bool(doc.get("deprecated", False)),
             update_time=update_time,
+            retention=parse_retention(doc["retention"]) if doc.get("retention") else None,
         )
+
+
+_RETENTION_UNITS = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_RETENTION = re.compile(r"(\d+)([ydhms])")
+
+
+def parse_retention(text: str) -> timedelta:
+    """`1825d`, `5y` (365 days each), `12h`, `30m`, `90s` → a positive duration; ValueError otherwise."""
+    match = _RETENTION.fullmatch(str(text).strip())
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a retention like 1825d, 5y, 12h, 30m or 90s")
+    return timedelta(seconds=int(match.group(1)) * _RETENTION_UNITS[match.group(2)])
+
+
+def format_retention(value: timedelta) -> str:
+    """The shortest exact form `parse_retention` reads back: `5y`, `90d`, `12h`…"""
+    seconds = int(value.total_seconds())
+    for unit, size in _RETENTION_UNITS.items():
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,18 @@ from govmesh.kernel.catalog.model import Subject
 
 # What a maintainer's subject file sets; UpdateSubject writes exactly these, so a file is the whole truth.
 SUBJECT_FIELDS = frozenset(
-    {"name_zh", "name_en", "provider", "abstract", "category", "format", "update_cycle", "release_date", "items"}
+    {
+        "name_zh",
+        "name_en",
+        "provider",
+        "abstract",
+        "category",
+        "format",
+        "update_cycle",
+        "release_date",
+        "items",
+        "retention",
+    }
 )
 
 

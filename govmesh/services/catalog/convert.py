@@ -14,6 +14,7 @@ from govmesh.kernel.catalog.convert import (
     SENSITIVITY,
     SHARING,
     item_from_proto,
+    retention_from_proto,
     subject_code_of,
     timestamp,
 )
@@ -116,6 +117,7 @@ def subject_fields(m: pb.Subject, paths: Iterable[str]) -> dict[str, Any]:
         "category": lambda: CATEGORY.to_domain(m.category, "subject.category", found),
         "update_cycle": lambda: CYCLE.to_domain(m.update_cycle, "subject.update_cycle", found),
         "items": lambda: tuple(item_from_proto(i, code, f"subject.items[{n}]", found) for n, i in enumerate(m.items)),
+        "retention": lambda: retention_from_proto(m, "subject.retention", found),
     }
     fields = {path: converters[path]() if path in converters else getattr(m, path, None) for path in paths}
     found.raise_if_any()

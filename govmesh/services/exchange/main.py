@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
-from govmesh.services.exchange import gauges
+from govmesh.services.exchange import gauges, retention
 from govmesh.services.exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
 from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.mirror import CatalogMirror
@@ -75,6 +76,9 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     background.every(CHAIN_SECONDS, "ledger chaining", lambda: exchange.ledger.chain_ledger(wait=False), at_once=True)
     background.every(PRESENCE_REFRESH_SECONDS, "presence refresh", exchange.upkeep.keep_alive, at_once=True)
     background.every(MAINTENANCE_SECONDS, "maintenance", exchange.upkeep.maintain, at_once=True)
+    background.every(
+        settings.exchange_retention_seconds, "retention", lambda: enforce_retention(stores.log, mirror), at_once=True
+    )
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -107,6 +111,11 @@ def _stores(store: Store) -> Stores:
         ledger=ledger,
         ledger_key=ledger.digest_key(),
     )
+
+
+def enforce_retention(log_of_records: RecordLog, mirror: CatalogMirror) -> dict[str, int]:
+    """One pass of retention over every subject the catalog gives one (the exchange's upkeep runs it)."""
+    return retention.prune_expired(log_of_records, mirror.view.subjects, dt.datetime.now(dt.UTC))
 
 
 async def build(settings: Settings, database_url: str | None = None) -> MeshServer:

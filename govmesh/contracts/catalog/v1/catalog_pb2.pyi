@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -195,7 +196,7 @@ class DataItem(_message.Message):
     def __init__(self, name: _Optional[str] = ..., code: _Optional[str] = ..., subject_code: _Optional[str] = ..., name_zh: _Optional[str] = ..., name_en: _Optional[str] = ..., data_type: _Optional[_Union[DataType, str]] = ..., length: _Optional[int] = ..., scale: _Optional[int] = ..., enum_values: _Optional[_Iterable[str]] = ..., format_standard: _Optional[_Union[FormatStandard, str]] = ..., required: _Optional[bool] = ..., sharing_type: _Optional[_Union[SharingType, str]] = ..., sharing_conditions: _Optional[str] = ..., open_to_public: _Optional[bool] = ..., sensitivity: _Optional[_Union[SensitivityLevel, str]] = ..., description: _Optional[str] = ..., deprecated: _Optional[bool] = ...) -> None: ...
 
 class Subject(_message.Message):
-    __slots__ = ("name", "code", "name_zh", "name_en", "provider", "abstract", "category", "format", "update_cycle", "release_date", "version", "items", "deprecated", "update_time")
+    __slots__ = ("name", "code", "name_zh", "name_en", "provider", "abstract", "category", "format", "update_cycle", "release_date", "version", "items", "deprecated", "update_time", "retention")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_ZH_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +211,7 @@ class Subject(_message.Message):
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     DEPRECATED_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
     name: str
     code: str
     name_zh: str
@@ -224,7 +226,8 @@ class Subject(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[DataItem]
     deprecated: bool
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., code: _Optional[str] = ..., name_zh: _Optional[str] = ..., name_en: _Optional[str] = ..., provider: _Optional[str] = ..., abstract: _Optional[str] = ..., category: _Optional[_Union[SubjectCategory, str]] = ..., format: _Optional[str] = ..., update_cycle: _Optional[_Union[UpdateCycle, str]] = ..., release_date: _Optional[str] = ..., version: _Optional[str] = ..., items: _Optional[_Iterable[_Union[DataItem, _Mapping]]] = ..., deprecated: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    retention: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., code: _Optional[str] = ..., name_zh: _Optional[str] = ..., name_en: _Optional[str] = ..., provider: _Optional[str] = ..., abstract: _Optional[str] = ..., category: _Optional[_Union[SubjectCategory, str]] = ..., format: _Optional[str] = ..., update_cycle: _Optional[_Union[UpdateCycle, str]] = ..., release_date: _Optional[str] = ..., version: _Optional[str] = ..., items: _Optional[_Iterable[_Union[DataItem, _Mapping]]] = ..., deprecated: _Optional[bool] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retention: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class FieldChange(_message.Message):
     __slots__ = ("path", "kind", "before", "after", "breaking", "breaking_reason")

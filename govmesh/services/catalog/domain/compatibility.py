@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govmesh.kernel.catalog.model import DataItem, FieldChange, FormatStandard, Subject
+from govmesh.kernel.catalog.model import DataItem, FieldChange, FormatStandard, Subject, format_retention
 
 # Subject fields whose change is descriptive only.
 _DESCRIPTIVE_SUBJECT_FIELDS = ("name_zh", "name_en", "abstract", "category", "format", "update_cycle", "release_date")
@@ -14,6 +14,10 @@ def _text(value: object) -> str:
         return ", ".join(str(v) for v in value)
     enum_value = getattr(value, "value", None)
     return str(enum_value if enum_value is not None else value)
+
+
+def _retention_text(subject: Subject) -> str:
+    return format_retention(subject.retention) if subject.retention else "forever"
 
 
 def diff_subjects(old: Subject, new: Subject) -> list[FieldChange]:
@@ -35,6 +39,9 @@ def diff_subjects(old: Subject, new: Subject) -> list[FieldChange]:
         )
     if old.deprecated != new.deprecated:
         changes.append(FieldChange("deprecated", "changed", _text(old.deprecated), _text(new.deprecated)))
+    if old.retention != new.retention:
+        # Consumers read records as they come; how long the hub keeps them afterwards is not in the contract.
+        changes.append(FieldChange("retention", "changed", _retention_text(old), _retention_text(new)))
 
     old_items = {item.code: item for item in old.items}
     new_items = {item.code: item for item in new.items}

@@ -180,6 +180,35 @@ class RecordLog:
                 high = middle - 1
         return answer
 
+    def prune(self, subject: str, published_before: dt.datetime, limit: int = 5000) -> int:
+        """Removes up to `limit` records of `subject` published before the moment and acknowledged by every
+        subscription (at or before its cursor, and no delivery of it outstanding, waiting or dead).
+
+        The ledger is not touched: its entries keep each exchange's payload digest, so it still verifies.
+        """
+        r, d = t.records.c, t.deliveries.c
+        with self.store.write() as conn:
+            # One pruner per subject across replicas; the others find nothing left to do.
+            if not self.store.try_lock(conn, f"exchange-retention:{subject}"):
+                return 0
+            upto = self.position_before(conn, subject, published_before)
+            slowest = conn.execute(
+                select(func.min(t.subscriptions.c.cursor)).where(t.subscriptions.c.subject == subject)
+            ).scalar()
+            if slowest is not None:
+                upto = min(upto, int(slowest))
+            if upto <= 0:
+                return 0
+            outstanding = select(d.record_seq).where(d.record_seq == r.seq).exists()
+            doomed = (
+                select(r.seq)
+                .where(r.subject == subject, r.seq <= upto, ~outstanding)
+                .order_by(r.seq)
+                .limit(limit)
+                .scalar_subquery()
+            )
+            return int(conn.execute(delete(t.records).where(r.seq.in_(doomed))).rowcount or 0)
+
     def count_after(self, conn: Connection, subject: str, cursor: int) -> int:
         r = t.records.c
         return int(

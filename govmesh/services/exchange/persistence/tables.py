@@ -84,6 +84,8 @@ deliveries = Table(
     Column("dead_reason", String(32), nullable=True),
     Column("dead_time", Moment, nullable=True),
     Index("ix_exchange_deliveries_due", "subscription_key", "state", "visible_at"),
+    # Retention asks whether any subscription still owes a record (migration 0003).
+    Index("ix_exchange_deliveries_record_seq", "record_seq"),
 )
 
 presence = Table(
