@@ -49,12 +49,15 @@ register_lazy(
         ),
         "backup": LazyCommand("govmesh.cli.operations:backup", "Back up the mesh's database while it runs."),
         "restore": LazyCommand("govmesh.cli.operations:restore", "Restore a backup into the database."),
+        "health": LazyCommand("govmesh.cli.operations:health", "Whether a process reports SERVING (exit 0 or 1)."),
     }
 )
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]) -> None:
+def serve(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}", envvar="GOVMESH_SERVICE")],
+) -> None:
     """Run one service in this process until SIGTERM or Ctrl-C."""
     from govmesh.runtime import telemetry
     from govmesh.runtime.config import settings
@@ -81,6 +84,11 @@ async def _serve(service: str, config: Settings) -> None:
     module = importlib.import_module(SERVICES[service])
     server = await module.build(config)
     await server.start(module.address(config))
+    if config.health_port_of(service):
+        from govmesh.runtime import probes
+
+        probe = await probes.serve_health(server.health, f"{config.host}:{config.health_port_of(service)}")
+        server.on_stop(lambda: probe.stop(0))
     await server.serve_until_signalled(config.shutdown_grace_seconds)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -58,3 +59,42 @@ def restore(
         console.print(f"[red]restore failed[/red]: {error}")
         raise typer.Exit(1) from None
     _report("restored", result, as_json)
+
+
+def health(
+    service: Annotated[
+        str,
+        typer.Argument(
+            help="catalog, authz, exchange or gateway (default: GOVMESH_SERVICE).", envvar="GOVMESH_SERVICE"
+        ),
+    ],
+    address: Annotated[str, typer.Option(help="host:port to ask (default: the service's health or own port).")] = "",
+    timeout: Annotated[float, typer.Option(help="Seconds to keep asking before giving up.")] = 3.0,
+    as_json: AsJson = False,
+) -> None:
+    """Ask a process's grpc.health.v1 whether it is SERVING: exit 0 if so, 1 if not (container health checks)."""
+    from govmesh.cli import supervisor
+    from govmesh.cli.app import SERVICES
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
+    config = settings()
+    credentials = None
+    probe_port = config.health_port_of(service)
+    if address:
+        target = address
+    elif probe_port:
+        target = f"127.0.0.1:{probe_port}"
+    else:
+        target = importlib.import_module(SERVICES[service]).address(config).replace("0.0.0.0", "127.0.0.1")  # noqa: S104
+        # The gateway's own port asks for a client certificate: the hub administrator's, when at hand.
+        if service == "gateway" and config.gateway_tls:
+            credentials = config.certs_dir
+    serving = supervisor.wait_healthy(target, timeout=timeout, credentials_dir=credentials)
+    if as_json:
+        print(json.dumps({"service": service, "address": target, "serving": serving}))
+    else:
+        console.print(f"{service} at {target}: {'SERVING' if serving else '[red]not serving[/red]'}")
+    if not serving:
+        raise typer.Exit(1)
+

@@ -8,8 +8,15 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Each process's offset from GOVMESH_METRICS_PORT, by position; services added later go at the end.
+# Each process's offset from GOVMESH_METRICS_PORT and GOVMESH_HEALTH_PORT, by position; later services go last.
 METRICS_PORT_OFFSETS = ("gateway", "catalog", "authz", "exchange", "masters", "applications", "http", "console")
+
+
+def _offset_port(base: int, service: str) -> int:
+    if not base:
+        return 0
+    offset = METRICS_PORT_OFFSETS.index(service) if service in METRICS_PORT_OFFSETS else len(METRICS_PORT_OFFSETS)
+    return base + offset
 
 
 class Settings(BaseSettings):
@@ -123,6 +130,11 @@ class Settings(BaseSettings):
         "its offset (gateway +0, catalog +1, authz +2, exchange +3, then later services in order); 0 = no "
         "endpoint. Set it per process to run replicas of one service on one host.",
     )
+    health_port: int = Field(
+        default=0,
+        description="Base port of the plaintext grpc.health.v1 endpoints for probes (same offsets as "
+        "GOVMESH_METRICS_PORT); 0 = none, health is then only on each service's own port.",
+    )
     metrics_host: str = Field(
         default="127.0.0.1", description="Address the Prometheus endpoints bind to (0.0.0.0 in a container)."
     )
@@ -134,10 +146,11 @@ class Settings(BaseSettings):
 
     def metrics_port_of(self, service: str) -> int:
         """The process's Prometheus port: the base plus the service's offset; 0 when metrics are off."""
-        if not self.metrics_port:
-            return 0
-        offset = METRICS_PORT_OFFSETS.index(service) if service in METRICS_PORT_OFFSETS else len(METRICS_PORT_OFFSETS)
-        return self.metrics_port + offset
+        return _offset_port(self.metrics_port, service)
+
+    def health_port_of(self, service: str) -> int:
+        """The process's plaintext health port: the base plus the service's offset; 0 when there is none."""
+        return _offset_port(self.health_port, service)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
