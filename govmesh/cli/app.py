@@ -50,6 +50,7 @@ register_lazy(
         "backup": LazyCommand("govmesh.cli.operations:backup", "Back up the mesh's database while it runs."),
         "restore": LazyCommand("govmesh.cli.operations:restore", "Restore a backup into the database."),
         "health": LazyCommand("govmesh.cli.operations:health", "Whether a process reports SERVING (exit 0 or 1)."),
+        "migrate": LazyCommand("govmesh.cli.operations:migrate", "Every service's tables to this version's schema."),
     }
 )
 

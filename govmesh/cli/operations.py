@@ -12,6 +12,8 @@ from rich.console import Console
 
 from govmesh.runtime import backup as backups
 from govmesh.runtime.config import settings
+from govmesh.runtime.database import make_engine, revisions
+from govmesh.runtime.database import migrate as run_migrations
 
 console = Console(soft_wrap=True)
 
@@ -96,5 +98,45 @@ def health(
     else:
         console.print(f"{service} at {target}: {'SERVING' if serving else '[red]not serving[/red]'}")
     if not serving:
+        raise typer.Exit(1)
+
+
+# Each service with tables: its migrations and its own Alembic version table, in start order.
+MIGRATING = ("catalog", "authz", "exchange")
+
+
+def migrate(
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 when any service's tables are behind the code.")
+    ] = False,
+    database_url: DatabaseUrl = "",
+    as_json: AsJson = False,
+) -> None:
+    """Bring every service's tables to the code's newest revision (services also do this as they start)."""
+    from govmesh.cli.app import SERVICES
+
+    engine = make_engine(_database(database_url))
+    states = []
+    try:
+        for service in MIGRATING:
+            scripts = importlib.import_module(SERVICES[service]).MIGRATIONS
+            table = f"{service}_alembic_version"
+            before, head = revisions(engine, scripts, table)
+            if not check and before != head:
+                run_migrations(engine, scripts, table)
+            after = before if check else revisions(engine, scripts, table)[0]
+            states.append({"service": service, "was": before, "now": after, "head": head, "current": after == head})
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps({"checked_only": check, "services": states}))
+    else:
+        for state in states:
+            mark = "up to date" if state["current"] else "[red]behind[/red]"
+            console.print(
+                f"{state['service']}: {state['was'] or 'empty'} → {state['now'] or 'empty'} "
+                f"(head {state['head']}) {mark}"
+            )
+    if check and not all(state["current"] for state in states):
         raise typer.Exit(1)
 

@@ -100,3 +100,16 @@ def migrate(engine: Engine, script_location: str, version_table: str) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()
+
+
+def revisions(engine: Engine, script_location: str, version_table: str) -> tuple[str | None, str | None]:
+    """(the revision the database is at, the newest the code has) of one service; None where there is none."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection, opts={"version_table": version_table}).get_current_revision()
+    return current, head

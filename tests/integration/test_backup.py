@@ -1,4 +1,4 @@
-"""`govmesh backup` and `govmesh restore`: a filled mesh restored into a fresh database is the same mesh."""
+"""The database commands: `govmesh backup` and `restore` bring a filled mesh back whole, `migrate` upgrades it."""
 
 from __future__ import annotations
 
@@ -130,3 +130,22 @@ async def test_restore_refuses_a_file_that_is_not_a_backup_of_that_kind_and_chan
         assert saved.exit_code == 0, saved.output
     mismatched = await _invoke("restore", str(other_kind), "--database-url", database_url)
     assert mismatched.exit_code == 1 and "cannot be restored into" in mismatched.output
+
+
+async def test_migrate_brings_an_empty_database_to_the_code_and_check_tells_whether_it_is_behind(
+    database_url: str,
+) -> None:
+    behind = await _invoke("migrate", "--check", "--database-url", database_url, "--json")
+    assert behind.exit_code == 1
+    assert {s["service"]: s["now"] for s in json.loads(behind.stdout)["services"]} == {
+        "catalog": None,
+        "authz": None,
+        "exchange": None,
+    }
+    upgraded = await _invoke("migrate", "--database-url", database_url, "--json")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert all(s["current"] and s["was"] is None for s in json.loads(upgraded.stdout)["services"])
+    current = await _invoke("migrate", "--check", "--database-url", database_url, "--json")
+    assert current.exit_code == 0 and json.loads(current.stdout)["checked_only"] is True
+    heads = {s["service"]: s["head"] for s in json.loads(current.stdout)["services"]}
+    assert heads["exchange"] == "0003"
