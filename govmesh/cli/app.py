@@ -47,6 +47,9 @@ register_lazy(
         "masters": LazyCommand(
             "govmesh.cli.masters:app", "Master records: look up, review, batch-link files, data quality."
         ),
+        "dead-letters": LazyCommand(
+            "govmesh.cli.exchange:dead_letters_app", "A subscription's dead letters: list them, replay them."
+        ),
         "backup": LazyCommand("govmesh.cli.operations:backup", "Back up the mesh's database while it runs."),
         "restore": LazyCommand("govmesh.cli.operations:restore", "Restore a backup into the database."),
         "health": LazyCommand("govmesh.cli.operations:health", "Whether a process reports SERVING (exit 0 or 1)."),

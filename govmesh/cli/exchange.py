@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -45,6 +46,17 @@ _COUNTS = (
 
 def _stub(target: str, identity: str, insecure: bool) -> AbstractContextManager[exchange_pb2_grpc.ExchangeServiceStub]:
     return gateway_stub(exchange_pb2_grpc.ExchangeServiceStub, target, identity, insecure)
+
+
+def _all_pages(call: Callable[..., Any], request: Any, field: str) -> tuple[list[Any], Any]:
+    """Every item of a paged call, and its last reply (which carries the totals)."""
+    items: list[Any] = []
+    while True:
+        reply = call(request, timeout=60)
+        items += getattr(reply, field)
+        if not reply.next_page_token:
+            return items, reply
+        request.page_token = reply.next_page_token
 
 
 def _timestamp(day: str) -> Timestamp | None:
@@ -125,14 +137,8 @@ def stats(
         start_time=_timestamp(since),
         end_time=_timestamp(until),
     )
-    rows: list[pb.LedgerStatsRow] = []
     with _stub(target, identity, insecure) as stub:
-        while True:
-            reply = stub.GetLedgerStats(request, timeout=60)
-            rows += reply.rows
-            if not reply.next_page_token:
-                break
-            request.page_token = reply.next_page_token
+        rows, reply = _all_pages(stub.GetLedgerStats, request, "rows")
     labels = [name for name in by or []]
     if as_json:
         payload = {
@@ -151,3 +157,118 @@ def stats(
         ]
         table.add_row(*cells, *(f"{getattr(row, c):,}" for c in _COUNTS[:-1]))
     console.print(table)
+
+
+@app.command()
+def entries(
+    start: Annotated[int, typer.Option(help="First sequence to show.")] = 0,
+    trace: Annotated[str, typer.Option(help="Only the entries of this trace id.")] = "",
+    department: Annotated[str, typer.Option(help="Only entries this department sent or received.")] = "",
+    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 20,
+    as_json: AsJson = False,
+    target: Target = "",
+    identity: Identity = "auditor/audit",
+    insecure: Insecure = False,
+) -> None:
+    """List ledger entries with their trace ids: `govmesh trace TRACE_ID` then shows the call behind one."""
+    request = pb.ListLedgerEntriesRequest(
+        start_sequence=start, trace_id=trace, department=department, page_size=min(max(limit, 1), 10_000)
+    )
+    with _stub(target, identity, insecure) as stub:
+        found = list(stub.ListLedgerEntries(request, timeout=60).entries)[:limit]
+    if as_json:
+        print_json(
+            [
+                {
+                    "sequence": entry.sequence,
+                    "kind": pb.LedgerEntryKind.Name(entry.kind).removeprefix("LEDGER_ENTRY_KIND_"),
+                    "sender": entry.sender,
+                    "receivers": list(entry.receivers),
+                    "subject": entry.subject,
+                    "record_count": entry.record_count,
+                    "payload_digest": entry.payload_digest,
+                    "trace_id": entry.trace_id,
+                    "create_time": entry.create_time.ToDatetime(tzinfo=dt.UTC).isoformat(),
+                }
+                for entry in found
+            ]
+        )
+        return
+    table = fitting_table("ledger entries", "seq", "kind", "sender", "receivers", "subject", "records", "trace id")
+    for entry in found:
+        kind = pb.LedgerEntryKind.Name(entry.kind).removeprefix("LEDGER_ENTRY_KIND_")
+        receivers = ", ".join(entry.receivers)
+        table.add_row(
+            str(entry.sequence), kind, entry.sender, receivers, entry.subject, f"{entry.record_count:,}", entry.trace_id
+        )
+    console.print(table)
+
+
+dead_letters_app = typer.Typer(
+    help="A subscription's dead letters: list them, replay them once the cause is fixed.", no_args_is_help=True
+)
+Subscription = Annotated[str, typer.Argument(help="The subscription id (or subscriptions/<id>).")]
+Department = Annotated[str, typer.Option("--as", help="The subscribing department's certificate, kind/code.")]
+
+
+def _parent(subscription: str) -> str:
+    return subscription if subscription.startswith("subscriptions/") else f"subscriptions/{subscription}"
+
+
+@dead_letters_app.command("list")
+def list_dead_letters(
+    subscription: Subscription,
+    identity: Department,
+    as_json: AsJson = False,
+    target: Target = "",
+    insecure: Insecure = False,
+) -> None:
+    """Deliveries that ran out of attempts: which record, how often it was tried, and why it stopped."""
+    request = pb.ListDeadLettersRequest(parent=_parent(subscription), page_size=1000)
+    with _stub(target, identity, insecure) as stub:
+        letters, _ = _all_pages(stub.ListDeadLetters, request, "dead_letters")
+    reasons = {
+        letter.name: pb.DeadLetterReason.Name(letter.reason).removeprefix("DEAD_LETTER_REASON_") for letter in letters
+    }
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": letter.name,
+                    "record_id": letter.record.record_id,
+                    "attempts": letter.attempts,
+                    "reason": reasons[letter.name],
+                    "message": letter.message,
+                }
+                for letter in letters
+            ]
+        )
+        return
+    table = fitting_table(
+        f"dead letters of {_parent(subscription)}: {len(letters)}", "name", "record", "attempts", "reason"
+    )
+    for letter in letters:
+        table.add_row(letter.name, letter.record.record_id, str(letter.attempts), reasons[letter.name])
+    console.print(table)
+
+
+@dead_letters_app.command("replay")
+def replay_dead_letters(
+    subscription: Subscription,
+    identity: Department,
+    names: Annotated[list[str] | None, typer.Argument(help="Dead letters to replay (names from `list`).")] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter of the subscription.")] = False,
+    as_json: AsJson = False,
+    target: Target = "",
+    insecure: Insecure = False,
+) -> None:
+    """Deliver dead letters again, with fresh attempts; each replay is in the ledger."""
+    if not names and not replay_all:
+        raise typer.BadParameter("name the dead letters to replay, or --all")
+    request = pb.ReplayDeadLettersRequest(parent=_parent(subscription), names=names or [], all=replay_all)
+    with _stub(target, identity, insecure) as stub:
+        reply = stub.ReplayDeadLetters(request, timeout=60)
+    if as_json:
+        print_json({"subscription": _parent(subscription), "replayed_count": reply.replayed_count})
+    else:
+        console.print(f"replayed {reply.replayed_count} dead letter(s) of {_parent(subscription)}")
