@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,21 @@ def test_ca_rotation_trusts_both_cas_during_the_overlap_and_only_the_new_one_aft
     assert [c.subject for c in x509.load_pem_x509_certificates(authority.ca_pem())] == [new_ca.subject]
     assert authority.certificate("department-AIC").serial_number == renewed.serial
     assert not issuance.rotation_in_progress(authority)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+def test_a_request_made_with_openssl_as_the_runbook_shows_is_signed(
+    authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    made = subprocess.run(
+        [
+            *["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"],
+            *("-keyout", str(tmp_path / "psb.key"), "-out", str(tmp_path / "psb.csr")),
+            *("-subj", "/CN=department\\/PSB", "-addext", "subjectAltName=URI:spiffe://govmesh/department/PSB"),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    _, pem = issuance.sign_request(authority, (tmp_path / "psb.csr").read_bytes(), Principal("department", "PSB"))
+    assert spiffe_id_of(x509.load_pem_x509_certificate(pem)) == "spiffe://govmesh/department/PSB"
