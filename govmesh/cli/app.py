@@ -54,6 +54,7 @@ register_lazy(
         "restore": LazyCommand("govmesh.cli.operations:restore", "Restore a backup into the database."),
         "health": LazyCommand("govmesh.cli.operations:health", "Whether a process reports SERVING (exit 0 or 1)."),
         "migrate": LazyCommand("govmesh.cli.operations:migrate", "Every service's tables to this version's schema."),
+        "chaos": LazyCommand("govmesh.cli.chaos:chaos", "A seeded workload while processes are killed; invariants."),
     }
 )
 

@@ -139,4 +139,3 @@ def migrate(
             )
     if check and not all(state["current"] for state in states):
         raise typer.Exit(1)
-
