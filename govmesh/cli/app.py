@@ -55,6 +55,7 @@ register_lazy(
         "health": LazyCommand("govmesh.cli.operations:health", "Whether a process reports SERVING (exit 0 or 1)."),
         "migrate": LazyCommand("govmesh.cli.operations:migrate", "Every service's tables to this version's schema."),
         "chaos": LazyCommand("govmesh.cli.chaos:chaos", "A seeded workload while processes are killed; invariants."),
+        "soak": LazyCommand("govmesh.cli.soak:soak_command", "A bounded steady load sampled to CSV and a chart."),
     }
 )
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -55,6 +56,8 @@ class Tally:
     requests: list[str] = field(default_factory=list)
     kills: list[str] = field(default_factory=list)
     retries: int = 0
+    # (monotonic time, milliseconds) of every publish call that succeeded, retries included.
+    publish_latencies: list[tuple[float, float]] = field(default_factory=list)
 
 
 def enterprise(seed: int, n: int) -> pb.Record:
@@ -90,7 +93,9 @@ async def publish(hub: Stubs, rng: random.Random, seed: int, tally: Tally, stop:
     while not stop.is_set():
         batch = [enterprise(seed, n + i) for i in range(rng.randint(1, 20))]
         n += len(batch)
+        started = time.monotonic()
         reply = await _retrying(tally, stop, lambda b=batch: hub.exchange.Publish(pb.PublishRequest(records=b)))
+        tally.publish_latencies.append((time.monotonic(), (time.monotonic() - started) * 1000))
         for result in reply.results:  # type: ignore[attr-defined]
             if result.status in (pb.RECORD_STATUS_ACCEPTED, pb.RECORD_STATUS_DUPLICATE):
                 tally.accepted.add(result.record_id)
@@ -232,59 +237,69 @@ async def _incomplete(psb: Stubs, names: list[str]) -> list[str]:
     return left
 
 
-async def run(data_dir: Path, database_url: str, seed: int, duration: float, every: float) -> dict[str, object]:
-    """Starts the mesh, runs the workload under kills for `duration` seconds, and checks the invariants."""
+@contextlib.asynccontextmanager
+async def running_mesh(data_dir: Path, database_url: str, seed: int) -> AsyncIterator[tuple[Mesh, dict[str, Stubs]]]:
+    """The mesh started, a channel to the gateway per party, and the quality bureau's subscription."""
     from govmesh.services.catalog.files import SEED_DIR, read_departments
 
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     config = settings().model_copy(update={"data_dir": data_dir})
     supervisor.ensure_development_certificates(config, [d.code for d in departments])
     mesh = Mesh(data_dir, database_url)
-    rng, tally = random.Random(seed), Tally()  # noqa: S311 - a reproducible workload, not a secret
+    channels: dict[str, grpc.aio.Channel] = {}
     try:
         for service in SERVICES:
             await asyncio.to_thread(mesh.start, service)
-        gateway = mesh.addresses["gateway"]
-        channels = {
-            who: connect(gateway, identity=who, certs_dir=mesh.certs_dir)
-            for who in ("department/AIC", "department/QTS", "department/PSB", "auditor/audit")
-        }
-        aic, qts, psb, auditor = (Stubs(channels[who]) for who in channels)
-        subscription = f"subscriptions/chaos-{seed}"
-        with contextlib.suppress(grpc.aio.AioRpcError):
-            await qts.exchange.CreateSubscription(
-                pb.CreateSubscriptionRequest(
-                    subscription=pb.Subscription(subject=SUBJECT), subscription_id=f"chaos-{seed}"
-                )
+        for who in ("department/AIC", "department/QTS", "department/PSB", "auditor/audit"):
+            channels[who] = connect(mesh.addresses["gateway"], identity=who, certs_dir=mesh.certs_dir)
+        hubs = {who.split("/")[1]: Stubs(channel) for who, channel in channels.items()}
+        draft = pb.Subscription(subject=SUBJECT)
+        with contextlib.suppress(grpc.aio.AioRpcError):  # already there when a run reuses its directory
+            await hubs["QTS"].exchange.CreateSubscription(
+                pb.CreateSubscriptionRequest(subscription=draft, subscription_id=f"chaos-{seed}")
             )
-        producing, consuming = asyncio.Event(), asyncio.Event()
-        tasks = [
-            asyncio.create_task(publish(aic, rng, seed, tally, producing)),
-            asyncio.create_task(ask(psb, rng, seed, tally, producing)),
-            asyncio.create_task(kill_and_restart(mesh, seed, every, tally, producing)),
-            asyncio.create_task(subscribe(qts, tally, consuming, subscription)),
-            asyncio.create_task(answer(aic, tally, consuming)),
-        ]
+        yield mesh, hubs
+    finally:
+        for channel in channels.values():
+            await channel.close()
+        await asyncio.to_thread(mesh.stop)
+
+
+def workload(
+    hubs: dict[str, Stubs], seed: int, tally: Tally
+) -> tuple[asyncio.Event, asyncio.Event, list[asyncio.Task[None]]]:
+    """Starts the four parties; set the first event to stop producing, the second to stop consuming."""
+    rng = random.Random(seed)  # noqa: S311 - a reproducible workload, not a secret
+    producing, consuming = asyncio.Event(), asyncio.Event()
+    tasks = [
+        asyncio.create_task(publish(hubs["AIC"], rng, seed, tally, producing)),
+        asyncio.create_task(ask(hubs["PSB"], rng, seed, tally, producing)),
+        asyncio.create_task(subscribe(hubs["QTS"], tally, consuming, f"subscriptions/chaos-{seed}")),
+        asyncio.create_task(answer(hubs["AIC"], tally, consuming)),
+    ]
+    return producing, consuming, tasks
+
+
+async def run(data_dir: Path, database_url: str, seed: int, duration: float, every: float) -> dict[str, object]:
+    """Starts the mesh, runs the workload under kills for `duration` seconds, and checks the invariants."""
+    tally = Tally()
+    async with running_mesh(data_dir, database_url, seed) as (mesh, hubs):
+        producing, consuming, tasks = workload(hubs, seed, tally)
+        killer = asyncio.create_task(kill_and_restart(mesh, seed, every, tally, producing))
         await asyncio.sleep(duration)
         producing.set()
-        await asyncio.gather(*tasks[:3], return_exceptions=True)
+        await asyncio.gather(killer, *tasks[:2], return_exceptions=True)
 
         async def all_delivered() -> bool:
             return tally.accepted <= set(tally.deliveries)
 
         await _until(all_delivered, 90)
-        incomplete = tally.requests
-        with contextlib.suppress(Exception):
-            await _until(lambda: _none_left(psb, tally.requests), 60)
-            incomplete = await _incomplete(psb, tally.requests)
+        await _until(lambda: _none_left(hubs["PSB"], tally.requests), 60)
+        incomplete = await _incomplete(hubs["PSB"], tally.requests)
         consuming.set()
-        for task in tasks[3:]:
+        for task in tasks[2:]:
             task.cancel()
-        verified = await auditor.exchange.VerifyLedger(pb.VerifyLedgerRequest(), timeout=120)
-        for channel in channels.values():
-            await channel.close()
-    finally:
-        await asyncio.to_thread(mesh.stop)
+        verified = await hubs["audit"].exchange.VerifyLedger(pb.VerifyLedgerRequest(), timeout=120)
     return _report(seed, duration, tally, incomplete, verified)
 
 
