@@ -42,10 +42,10 @@ async def test_a_ledger_entry_leads_to_the_trace_of_the_call_that_made_it(  # ty
 
     listed = await govmesh("ledger", "entries", "--department", "AIC", "--json")
     assert listed.exit_code == 0, listed.output
-    [entry] = [json.loads(line) for line in listed.stdout.splitlines()]
+    [entry] = json.loads(listed.stdout)
     assert (entry["kind"], entry["sender"], entry["record_count"]) == ("PUBLISH", "AIC", 1)
     by_trace = await govmesh("ledger", "entries", "--trace", entry["trace_id"], "--json")
-    assert [json.loads(line)["sequence"] for line in by_trace.stdout.splitlines()] == [entry["sequence"]]
+    assert [found["sequence"] for found in json.loads(by_trace.stdout)] == [entry["sequence"]]
 
     # Every process writes its spans to the span file under `govmesh up`; here the test's exporter holds them.
     spans = tmp_path / "spans.jsonl"
@@ -71,7 +71,7 @@ async def test_dead_letters_are_listed_and_replayed_with_the_runbook_commands(  
     )
     listed = await govmesh("dead-letters", "list", "qts-runbook", "--as", "department/QTS", "--json")
     assert listed.exit_code == 0, listed.output
-    [letter] = [json.loads(line) for line in listed.stdout.splitlines()]
+    [letter] = json.loads(listed.stdout)
     assert (letter["record_id"], letter["reason"]) == (poison.record.record_id, "REJECTED")
 
     refused = await govmesh("dead-letters", "replay", "qts-runbook", "--as", "department/QTS")
@@ -82,4 +82,4 @@ async def test_dead_letters_are_listed_and_replayed_with_the_runbook_commands(  
     [again] = await receive(qts, "qts-runbook", 1)
     assert again.record.record_id == poison.record.record_id
     empty = await govmesh("dead-letters", "list", "qts-runbook", "--as", "department/QTS", "--json")
-    assert empty.stdout.strip() == ""
+    assert json.loads(empty.stdout) == []
