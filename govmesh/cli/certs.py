@@ -118,7 +118,8 @@ RevokeOld = Annotated[
 
 def department_codes() -> frozenset[str]:
     """The departments the shipped catalog registers: the only ones the hub issues certificates to."""
-    from govmesh.services.catalog.files import SEED_DIR, read_departments
+    from govmesh.kernel.catalog.files import read_departments
+    from govmesh.services.catalog.shipped import SEED_DIR
 
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     return frozenset(d.code for d in departments)

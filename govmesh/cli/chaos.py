@@ -240,7 +240,8 @@ async def _incomplete(psb: Stubs, names: list[str]) -> list[str]:
 @contextlib.asynccontextmanager
 async def running_mesh(data_dir: Path, database_url: str, seed: int) -> AsyncIterator[tuple[Mesh, dict[str, Stubs]]]:
     """The mesh started, a channel to the gateway per party, and the quality bureau's subscription."""
-    from govmesh.services.catalog.files import SEED_DIR, read_departments
+    from govmesh.kernel.catalog.files import read_departments
+    from govmesh.services.catalog.shipped import SEED_DIR
 
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     config = settings().model_copy(update={"data_dir": data_dir})

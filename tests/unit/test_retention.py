@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govmesh.kernel.catalog.convert import subject_from_proto, subject_to_proto
+from govmesh.kernel.catalog.files import read_subject, write_catalog_dir
 from govmesh.kernel.catalog.model import Subject, format_retention, parse_retention
 from govmesh.runtime.errors import InvalidArgument
 from govmesh.services.catalog.domain.compatibility import diff_subjects
-from govmesh.services.catalog.files import read_subject, write_catalog_dir
 from govmesh.services.exchange.retention import cutoffs
 from tests.unit.builders import subject
 
