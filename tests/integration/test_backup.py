@@ -69,7 +69,7 @@ async def _fill(mesh: Mesh) -> None:
     # Reading the audit log flushes authz's background writer; chaining puts every exchange in the ledger.
     await mesh.authz_stub("auditor/audit").ListAuditEntries(apb.ListAuditEntriesRequest())
     assert mesh.exchange_app is not None
-    await asyncio.to_thread(mesh.exchange_app.chain_ledger)
+    await asyncio.to_thread(mesh.exchange_app.ledger.chain_ledger)
 
 
 async def test_a_backup_restored_into_a_fresh_database_has_every_record_grant_audit_entry_and_ledger_entry(

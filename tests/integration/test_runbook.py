@@ -38,7 +38,7 @@ async def test_a_ledger_entry_leads_to_the_trace_of_the_call_that_made_it(  # ty
 ) -> None:
     await exchange_mesh.exchange_stub("department/AIC").Publish(pb.PublishRequest(records=[enterprise(7)]))
     assert exchange_mesh.exchange_app is not None
-    await asyncio.to_thread(exchange_mesh.exchange_app.chain_ledger)
+    await asyncio.to_thread(exchange_mesh.exchange_app.ledger.chain_ledger)
 
     listed = await govmesh("ledger", "entries", "--department", "AIC", "--json")
     assert listed.exit_code == 0, listed.output
