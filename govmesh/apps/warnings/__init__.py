@@ -1,0 +1,1 @@
+"""Early warnings (信息预警): rules over what departments published, warnings delivered through the exchange."""

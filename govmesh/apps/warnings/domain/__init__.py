@@ -1,0 +1,1 @@
+"""The warnings application's plain rules and models: no gRPC, no database."""

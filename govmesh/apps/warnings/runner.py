@@ -1,0 +1,152 @@
+"""The warnings application on the mesh: reads its subscriptions, evaluates on a schedule, publishes
+warnings, answers close requests in its inbox and drains the reminders' outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from govmesh.apps import mesh
+from govmesh.apps.notifier.outbox import Dispatcher
+from govmesh.apps.warnings.domain.model import Outcome, State, Warning, day_of, warning_values
+from govmesh.apps.warnings.usecases import HUB_ZONE, Evaluation, IncomingRecord, WarningsApp
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+
+log = logging.getLogger("govmesh.warnings")
+
+# Items of the warnings subjects typed `enum` in the catalog: sent as enum text.
+ENUM_ITEMS = frozenset(
+    {"206.001.010", "206.001.016", "206.002.006", "206.002.007", "206.002.008", "206.002.009", "206.002.013"}
+    | {"206.003.005", "206.003.012"}
+)
+
+
+def incoming(delivery: pb.Delivery) -> IncomingRecord:
+    record = delivery.record
+    return IncomingRecord(
+        subject=record.subject.removeprefix("subjects/"),
+        record_id=record.record_id,
+        entity_key=record.entity_key,
+        division_code=record.division_code,
+        event_time=record.event_time.ToDatetime(tzinfo=dt.UTC),
+        publisher=record.publisher,
+        values=mesh.values_of(record),
+    )
+
+
+def _moment(day: int) -> dt.datetime:
+    return dt.datetime.combine(day_of(day), dt.time(9, 0), HUB_ZONE)
+
+
+class WarningsRunner:
+    """Connects a WarningsApp to the exchange through the gateway, as the department that runs it."""
+
+    def __init__(self, app: WarningsApp, stub: mesh.Stub, dispatcher: Dispatcher | None, *, evaluate_seconds: float):
+        self.app = app
+        self.stub = stub
+        self.dispatcher = dispatcher
+        self.evaluate_seconds = evaluate_seconds
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def warning_record(self, warning: Warning, idempotency_key: str = "") -> pb.Record:
+        rule = self.app.rules.rule(warning.rule)
+        phone = self.app.phone_of(warning.entity_key) if rule.subject == "206.001" else ""
+        values = warning_values(rule.subject, warning, "、".join(rule.notify), phone)
+        day = (
+            warning.closed_day
+            if warning.state is State.CLOSED and warning.closed_day is not None
+            else warning.raised_day
+        )
+        key = idempotency_key or f"{warning.number}-{warning.state.value}"
+        return mesh.record(
+            rule.subject, warning.entity_key, warning.division_code, _moment(day), values, key, ENUM_ITEMS
+        )
+
+    async def publish_pending(self, extra: Sequence[Warning] = ()) -> int:
+        """Publishes warnings whose state is not published yet (new, closed, or left over from a failure)."""
+        pending = {w.id: w for w in await asyncio.to_thread(self.app.unpublished)}
+        for warning in extra:
+            if self.app.rules.rule(warning.rule).subject:
+                pending.setdefault(warning.id, warning)
+        if not pending:
+            return 0
+        warnings = list(pending.values())
+        await mesh.publish(self.stub, [self.warning_record(w) for w in warnings])
+        for warning in warnings:
+            await asyncio.to_thread(self.app.mark_published, warning)
+        return len(warnings)
+
+    async def on_deliveries(self, deliveries: Sequence[pb.Delivery]) -> None:
+        """Stores the facts, then evaluates the rules for the entities they are about, as they arrive."""
+        keys = await asyncio.to_thread(self.app.ingest, [incoming(d) for d in deliveries])
+        evaluation: Evaluation = await asyncio.to_thread(self.app.evaluate, keys)
+        await self.publish_pending(evaluation.to_publish())
+
+    async def evaluate_all(self) -> Evaluation:
+        evaluation: Evaluation = await asyncio.to_thread(self.app.evaluate)
+        await self.publish_pending(evaluation.to_publish())
+        return evaluation
+
+    async def on_request(self, request: pb.IncomingRequest) -> pb.ReplyRequest:
+        """`action=close` closes a warning (`warning`, `outcome`, `note`); otherwise the requester's warnings
+        about the entities asked. Either way the reply carries the warnings as records, filtered by the hub."""
+        parameters = dict(request.parameters)
+        if parameters.get("action") == "close":
+            try:
+                outcome = Outcome(parameters.get("outcome", ""))
+            except ValueError:
+                choices = ", ".join(o.value for o in Outcome)
+                return pb.ReplyRequest(failed=True, message=f"outcome must be one of {choices}")
+            closed = await asyncio.to_thread(
+                self.app.close,
+                parameters.get("warning", ""),
+                outcome,
+                parameters.get("note", ""),
+                f"department/{request.requester}",
+            )
+            await self.publish_pending([closed])
+            found = [closed]
+        else:
+            found = await asyncio.to_thread(self.app.for_department, request.requester, list(request.entity_keys))
+        asked = {s.removeprefix("subjects/") for s in request.subjects}
+        records = [
+            self.warning_record(w, f"{request.request}-{w.number}")
+            for w in found
+            if self.app.rules.rule(w.rule).subject in asked
+        ]
+        held = {r.entity_key for r in records}
+        return pb.ReplyRequest(records=records, not_found_entity_keys=[k for k in request.entity_keys if k not in held])
+
+    async def _schedule(self) -> None:
+        while True:
+            try:
+                await self.evaluate_all()
+            except Exception:
+                log.exception("scheduled evaluation failed; trying again at the next tick")
+            await asyncio.sleep(self.evaluate_seconds)
+
+    async def subscribe_all(self) -> None:
+        for subject in self.app.rules.subjects():
+            await mesh.ensure_subscription(
+                self.stub, f"warnings-{subject.replace('.', '-')}", subject, "early warnings (信息预警)"
+            )
+
+    def start(self) -> None:
+        async def main() -> None:
+            await self.subscribe_all()
+            for subject in self.app.rules.subjects():
+                sid = f"warnings-{subject.replace('.', '-')}"
+                self.tasks.append(asyncio.create_task(mesh.consume(self.stub, sid, self.on_deliveries)))
+            self.tasks.append(asyncio.create_task(mesh.serve_inbox(self.stub, self.on_request)))
+            self.tasks.append(asyncio.create_task(self._schedule()))
+            if self.dispatcher is not None:
+                self.tasks.append(asyncio.create_task(self.dispatcher.run()))
+
+        self.tasks.append(asyncio.create_task(main()))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
