@@ -47,7 +47,6 @@ def outbox_table(metadata: MetaData, name: str) -> Table:
 
 def enqueue(connection: Connection, table: Table, reference: str, phone: str, body: str) -> int:
     """Adds a message in the caller's transaction; it is sent once that transaction commits."""
-    now = time.time()
     result = connection.execute(
         table.insert().values(
             reference=reference,
@@ -55,7 +54,7 @@ def enqueue(connection: Connection, table: Table, reference: str, phone: str, bo
             body=body,
             state=PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=0.0,  # due at once, whatever clock the dispatcher keeps
             claimed_until=0.0,
             last_error="",
         )
