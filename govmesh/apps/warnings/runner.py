@@ -135,7 +135,13 @@ class WarningsRunner:
 
     def start(self) -> None:
         async def main() -> None:
-            await self.subscribe_all()
+            while True:  # the gateway may come up after the application, or be restarting
+                try:
+                    await self.subscribe_all()
+                    break
+                except Exception as error:
+                    log.warning("cannot subscribe yet (%s); retrying", error)
+                    await asyncio.sleep(2.0)
             for subject in self.app.rules.subjects():
                 sid = f"warnings-{subject.replace('.', '-')}"
                 self.tasks.append(asyncio.create_task(mesh.consume(self.stub, sid, self.on_deliveries)))

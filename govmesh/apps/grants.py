@@ -1,0 +1,82 @@
+"""The grants an application needs, shipped beside it and applied on a development hub at start.
+
+On a development hub (`govmesh up`, `govmesh demo`) one directory holds every department's
+certificate, so the grants are applied for as the hub administrator and approved as each providing
+department. On a real hub each provider approves them from its own backend (`govmesh grants approve`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from govmesh.contracts.authz.v1 import authz_pb2 as apb
+from govmesh.contracts.authz.v1 import authz_pb2_grpc
+
+
+@dataclass(frozen=True)
+class ShippedGrant:
+    subject: str
+    items: tuple[str, ...]
+    consumers: tuple[str, ...]
+    groups: tuple[str, ...]
+    purpose: str
+    legal_basis: str
+    days: int = 365
+    division: str = ""
+
+
+def load_grants(path: Path) -> list[ShippedGrant]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        ShippedGrant(
+            subject=str(g["subject"]),
+            items=tuple(str(i) for i in g["items"]),
+            consumers=tuple(g.get("consumers", ())),
+            groups=tuple(g.get("groups", ())),
+            purpose=str(g["purpose"]),
+            legal_basis=str(g.get("legal_basis", "")),
+            days=int(g.get("days", 365)),
+            division=str(g.get("division", "")),
+        )
+        for g in document.get("grants", [])
+    ]
+
+
+StubOf = Callable[[str], authz_pb2_grpc.AuthzServiceStub]
+
+
+async def ensure_grants(stub_of: StubOf, grants: list[ShippedGrant], *, now: dt.datetime | None = None) -> list[str]:
+    """Applies for (as admin/hub) and approves (as the provider) each grant not approved yet; returns new names."""
+    admin = stub_of("admin/hub")
+    created: list[str] = []
+    for shipped in grants:
+        subject = f"subjects/{shipped.subject}"
+        existing = await admin.ListGrants(
+            apb.ListGrantsRequest(subject=subject, states=[apb.GRANT_STATE_APPROVED], page_size=1000)
+        )
+        if any(g.purpose == shipped.purpose for g in existing.grants):
+            continue
+        grant = apb.Grant(
+            subject=subject,
+            items=list(shipped.items),
+            mode=apb.GRANT_MODE_POINT_TO_POINT
+            if len(shipped.consumers) == 1 and not shipped.groups
+            else apb.GRANT_MODE_ONE_TO_MANY,
+            consumer_departments=list(shipped.consumers),
+            consumer_groups=list(shipped.groups),
+            purpose=shipped.purpose,
+            legal_basis=shipped.legal_basis,
+        )
+        grant.end_time.FromDatetime((now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=shipped.days))
+        if shipped.division:
+            grant.row_scope.division_codes.append(shipped.division)
+        applied = (await admin.ApplyGrant(apb.ApplyGrantRequest(grant=grant))).grant
+        provider = stub_of(f"department/{applied.provider}")
+        await provider.ApproveGrant(apb.ApproveGrantRequest(name=applied.name, reason="shipped with the application"))
+        created.append(applied.name)
+    return created
