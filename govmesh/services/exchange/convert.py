@@ -21,9 +21,12 @@ from govmesh.services.exchange.domain.ledger import LedgerEntry, LedgerProblem, 
 from govmesh.services.exchange.domain.policy import ItemDecision, RowScope
 from govmesh.services.exchange.domain.records import Record
 from govmesh.services.exchange.domain.requests import (
+    OPERANDS,
     Claim,
     DataRequest,
     IncomingRequest,
+    Operator,
+    Predicate,
     ReplyChunk,
     ReplyStatus,
     RequestKind,
@@ -53,6 +56,7 @@ KIND = EnumMapping(pb.RequestKind, RequestKind, "REQUEST_KIND")
 WAIT = EnumMapping(pb.WaitMode, WaitMode, "WAIT_MODE")
 REPLY_STATUS = EnumMapping(pb.ReplyStatus, ReplyStatus, "REPLY_STATUS")
 VERDICT = EnumMapping(pb.Verdict, Verdict, "VERDICT")
+OPERATOR = EnumMapping(pb.PredicateOperator, Operator, "PREDICATE_OPERATOR")
 HOLDING_SOURCE = EnumMapping(pb.HoldingSource, HoldingSource, "HOLDING_SOURCE")
 PROBLEM = EnumMapping(pb.LedgerProblem, LedgerProblem, "LEDGER_PROBLEM")
 DIMENSION = EnumMapping(pb.LedgerStatsDimension, StatsDimension, "LEDGER_STATS_DIMENSION")
@@ -364,13 +368,12 @@ def draft_from_proto(request: pb.SendRequestRequest) -> RequestDraft:
     found = ViolationCollector()
     # Unset means READ, as the contract says.
     kind = KIND.optional(request.kind, "kind", found) or RequestKind.READ
-    found.raise_if_any()
-    return RequestDraft(
+    draft = RequestDraft(
         kind=kind,
         subjects=subject_codes(request.subjects, "subjects"),
         items=tuple(dict.fromkeys(request.items)),
         entity_keys=tuple(request.entity_keys),
-        claims=tuple(Claim(c.entity_key, values_of(c.values)) for c in request.claims),
+        claims=tuple(_claim(c, f"claims[{n}]", found) for n, c in enumerate(request.claims)),
         question=request.question,
         parameters=dict(request.parameters),
         purpose=request.purpose,
@@ -380,11 +383,34 @@ def draft_from_proto(request: pb.SendRequestRequest) -> RequestDraft:
         time_to_live=request.time_to_live.ToTimedelta() if request.HasField("time_to_live") else None,
         idempotency_key=request.idempotency_key,
     )
+    found.raise_if_any()
+    return draft
+
+
+def _claim(claim: pb.Claim, path: str, found: ViolationCollector) -> Claim:
+    predicates = []
+    for n, predicate in enumerate(claim.predicates):
+        where = f"{path}.predicates[{n}]"
+        operator = OPERATOR.to_domain(predicate.operator, f"{where}.operator", found)
+        low, high = OPERANDS[operator]
+        count = len(predicate.operands)
+        if count < low or (high is not None and count > high):
+            wanted = f"{low}" if low == high else f"at least {low}"
+            found.add(f"{where}.operands", f"{operator.name} takes {wanted} operand(s), not {count}")
+        if not predicate.item:
+            found.add(f"{where}.item", "name the item the predicate is about")
+        operands = tuple(values_of({str(i): o for i, o in enumerate(predicate.operands)}).values())
+        predicates.append(Predicate(predicate.item, operator, operands))
+    return Claim(claim.entity_key, values_of(claim.values), tuple(predicates))
 
 
 def claim_to_proto(claim: Claim) -> pb.Claim:
     message = pb.Claim(entity_key=claim.entity_key)
     fill_values(message.values, claim.values)
+    for predicate in claim.predicates:
+        added = message.predicates.add(item=predicate.item_code, operator=OPERATOR.to_proto(predicate.operator))
+        for value in predicate.operands:
+            fill_values({"": added.operands.add()}, {"": value})
     return message
 
 

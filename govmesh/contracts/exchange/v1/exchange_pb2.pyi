@@ -100,6 +100,16 @@ class LedgerStatsDimension(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEDGER_STATS_DIMENSION_DEPARTMENT: _ClassVar[LedgerStatsDimension]
     LEDGER_STATS_DIMENSION_SUBJECT: _ClassVar[LedgerStatsDimension]
     LEDGER_STATS_DIMENSION_DAY: _ClassVar[LedgerStatsDimension]
+
+class PredicateOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PREDICATE_OPERATOR_UNSPECIFIED: _ClassVar[PredicateOperator]
+    PREDICATE_OPERATOR_EQUALS: _ClassVar[PredicateOperator]
+    PREDICATE_OPERATOR_LESS_THAN: _ClassVar[PredicateOperator]
+    PREDICATE_OPERATOR_AT_MOST: _ClassVar[PredicateOperator]
+    PREDICATE_OPERATOR_WITHIN_RANGE: _ClassVar[PredicateOperator]
+    PREDICATE_OPERATOR_ABSENT: _ClassVar[PredicateOperator]
+    PREDICATE_OPERATOR_IN_SET: _ClassVar[PredicateOperator]
 RECORD_STATUS_UNSPECIFIED: RecordStatus
 RECORD_STATUS_ACCEPTED: RecordStatus
 RECORD_STATUS_DUPLICATE: RecordStatus
@@ -152,6 +162,13 @@ LEDGER_STATS_DIMENSION_UNSPECIFIED: LedgerStatsDimension
 LEDGER_STATS_DIMENSION_DEPARTMENT: LedgerStatsDimension
 LEDGER_STATS_DIMENSION_SUBJECT: LedgerStatsDimension
 LEDGER_STATS_DIMENSION_DAY: LedgerStatsDimension
+PREDICATE_OPERATOR_UNSPECIFIED: PredicateOperator
+PREDICATE_OPERATOR_EQUALS: PredicateOperator
+PREDICATE_OPERATOR_LESS_THAN: PredicateOperator
+PREDICATE_OPERATOR_AT_MOST: PredicateOperator
+PREDICATE_OPERATOR_WITHIN_RANGE: PredicateOperator
+PREDICATE_OPERATOR_ABSENT: PredicateOperator
+PREDICATE_OPERATOR_IN_SET: PredicateOperator
 
 class Record(_message.Message):
     __slots__ = ("record_id", "subject", "subject_version", "entity_key", "division_code", "event_time", "values", "idempotency_key", "publisher", "digest", "publish_time")
@@ -320,8 +337,18 @@ class DeadLetter(_message.Message):
     trace_id: str
     def __init__(self, name: _Optional[str] = ..., delivery_id: _Optional[str] = ..., record: _Optional[_Union[Record, _Mapping]] = ..., attempts: _Optional[int] = ..., reason: _Optional[_Union[DeadLetterReason, str]] = ..., message: _Optional[str] = ..., first_deliver_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dead_letter_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
 
+class Predicate(_message.Message):
+    __slots__ = ("item", "operator", "operands")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    OPERANDS_FIELD_NUMBER: _ClassVar[int]
+    item: str
+    operator: PredicateOperator
+    operands: _containers.RepeatedCompositeFieldContainer[_catalog_pb2.FieldValue]
+    def __init__(self, item: _Optional[str] = ..., operator: _Optional[_Union[PredicateOperator, str]] = ..., operands: _Optional[_Iterable[_Union[_catalog_pb2.FieldValue, _Mapping]]] = ...) -> None: ...
+
 class Claim(_message.Message):
-    __slots__ = ("entity_key", "values")
+    __slots__ = ("entity_key", "values", "predicates")
     class ValuesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -331,9 +358,11 @@ class Claim(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_catalog_pb2.FieldValue, _Mapping]] = ...) -> None: ...
     ENTITY_KEY_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    PREDICATES_FIELD_NUMBER: _ClassVar[int]
     entity_key: str
     values: _containers.MessageMap[str, _catalog_pb2.FieldValue]
-    def __init__(self, entity_key: _Optional[str] = ..., values: _Optional[_Mapping[str, _catalog_pb2.FieldValue]] = ...) -> None: ...
+    predicates: _containers.RepeatedCompositeFieldContainer[Predicate]
+    def __init__(self, entity_key: _Optional[str] = ..., values: _Optional[_Mapping[str, _catalog_pb2.FieldValue]] = ..., predicates: _Optional[_Iterable[_Union[Predicate, _Mapping]]] = ...) -> None: ...
 
 class ItemVerdict(_message.Message):
     __slots__ = ("item", "verdict")

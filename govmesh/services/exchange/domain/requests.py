@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 
 from govmesh.kernel.catalog.validation import TypedValue
 from govmesh.services.exchange.domain.records import Record, same_value
@@ -46,12 +47,45 @@ class Verdict(enum.Enum):
     NOT_ALLOWED = "not_allowed"
 
 
+class Operator(enum.Enum):
+    EQUALS = "equals"
+    LESS_THAN = "less_than"
+    AT_MOST = "at_most"
+    WITHIN_RANGE = "within_range"
+    ABSENT = "absent"
+    IN_SET = "in_set"
+
+
+# How many operands each operator takes: exactly (low == high), or from low up (high None).
+OPERANDS: dict[Operator, tuple[int, int | None]] = {
+    Operator.EQUALS: (1, 1),
+    Operator.LESS_THAN: (1, 1),
+    Operator.AT_MOST: (1, 1),
+    Operator.WITHIN_RANGE: (2, 2),
+    Operator.ABSENT: (0, 0),
+    Operator.IN_SET: (1, None),
+}
+
+
+@dataclass(frozen=True)
+class Predicate:
+    item_code: str
+    operator: Operator
+    operands: tuple[TypedValue, ...] = ()
+
+
 @dataclass(frozen=True)
 class Claim:
-    """A requester's claimed values for one entity, to be verified without seeing the target's values."""
+    """A requester's claims about one entity, to be verified without seeing the target's values."""
 
     entity_key: str
     values: Mapping[str, TypedValue]
+    predicates: tuple[Predicate, ...] = ()
+
+    def conditions(self) -> list[Predicate]:
+        """Every claim as a predicate: each claimed value is an EQUALS."""
+        equal = [Predicate(code, Operator.EQUALS, (value,)) for code, value in self.values.items()]
+        return [*equal, *self.predicates]
 
 
 @dataclass(frozen=True)
@@ -171,40 +205,95 @@ class IncomingRequest:
     traceparent: str = ""
 
 
+def subject_of_item(item_code: str) -> str:
+    return item_code.rsplit(".", 1)[0]
+
+
+def _number(value: TypedValue) -> Decimal | str:
+    kind, raw = value
+    if kind in ("integer", "decimal"):
+        try:
+            return Decimal(str(raw))
+        except InvalidOperation:
+            return str(raw)
+    if kind == "datetime" and isinstance(raw, dt.datetime):
+        return raw.isoformat()
+    return str(raw)  # dates are ISO text, which orders as the dates do
+
+
+def _less(left: TypedValue, right: TypedValue, *, or_equal: bool) -> bool:
+    a, b = _number(left), _number(right)
+    if type(a) is not type(b):
+        return False  # a number and a text do not compare: the claim does not hold
+    return bool(a <= b if or_equal else a < b)  # type: ignore[operator]
+
+
+def satisfies(value: TypedValue, predicate: Predicate) -> bool:
+    """Whether one value of the target satisfies a predicate (ABSENT is decided by the caller)."""
+    operands = predicate.operands
+    match predicate.operator:
+        case Operator.EQUALS:
+            return same_value(value, operands[0])
+        case Operator.IN_SET:
+            return any(same_value(value, o) for o in operands)
+        case Operator.LESS_THAN:
+            return _less(value, operands[0], or_equal=False)
+        case Operator.AT_MOST:
+            return _less(value, operands[0], or_equal=True)
+        case Operator.WITHIN_RANGE:
+            return _less(operands[0], value, or_equal=True) and _less(value, operands[1], or_equal=True)
+    return False
+
+
+def _item_verdict(predicate: Predicate, held: Sequence[Record], allowed: Callable[[Record], frozenset[str]]) -> Verdict:
+    if any(predicate.item_code not in allowed(r) for r in held):
+        return Verdict.NOT_ALLOWED
+    values = [r.values[predicate.item_code] for r in held if predicate.item_code in r.values]
+    if predicate.operator is Operator.ABSENT:
+        return Verdict.MATCH if not values else Verdict.MISMATCH
+    if not values:
+        return Verdict.NO_VALUE
+    return Verdict.MATCH if all(satisfies(v, predicate) for v in values) else Verdict.MISMATCH
+
+
 def verify_claims(
     claims: Sequence[Claim],
     records: Iterable[Record],
     not_found: Iterable[str],
     allowed_items: Callable[[Record], frozenset[str]],
+    subjects: Sequence[str] | None = None,
 ) -> list[VerificationResult]:
     """Compares a target's records with the requester's claims; only verdicts leave, never the values.
 
-    `allowed_items` says which items of a record the requester may have verified.
+    Every record of an entity is compared, one result per subject, each predicate against the
+    records of its item's subject; a claim about a subject not in `subjects` (those asked of this
+    target) is left to the targets providing it. `allowed_items` says which items of a record the
+    requester may have verified.
     """
-    by_entity: dict[str, Record] = {}
+    by_entity: dict[str, list[Record]] = {}
     for answered in records:
-        by_entity.setdefault(answered.entity_key, answered)
+        by_entity.setdefault(answered.entity_key, []).append(answered)
     missing = set(not_found)
+    asked = set(subjects) if subjects is not None else None
     results = []
     for claim in claims:
-        record = by_entity.get(claim.entity_key)
-        if record is None:
-            if claim.entity_key not in missing:
-                continue
-            verdicts = tuple(ItemVerdict(code, Verdict.NO_RECORD) for code in claim.values)
-            results.append(VerificationResult(claim.entity_key, "", Verdict.NO_RECORD, verdicts))
-            continue
-        item_verdicts = []
-        allowed = allowed_items(record)
-        for code, claimed in claim.values.items():
-            if code not in allowed:
-                item_verdicts.append(ItemVerdict(code, Verdict.NOT_ALLOWED))
-            elif code not in record.values:
-                item_verdicts.append(ItemVerdict(code, Verdict.NO_VALUE))
-            elif same_value(record.values[code], claimed):
-                item_verdicts.append(ItemVerdict(code, Verdict.MATCH))
+        held_all = by_entity.get(claim.entity_key, [])
+        if not held_all and claim.entity_key not in missing:
+            continue  # not answered in this chunk
+        by_subject: dict[str, list[Predicate]] = {}
+        for predicate in claim.conditions():
+            subject = subject_of_item(predicate.item_code)
+            if asked is None or subject in asked:
+                by_subject.setdefault(subject, []).append(predicate)
+        for subject, predicates in by_subject.items():
+            held = [r for r in held_all if r.subject_code == subject]
+            if held:
+                verdicts = tuple(ItemVerdict(p.item_code, _item_verdict(p, held, allowed_items)) for p in predicates)
             else:
-                item_verdicts.append(ItemVerdict(code, Verdict.MISMATCH))
-        overall = next((v.verdict for v in item_verdicts if v.verdict is not Verdict.MATCH), Verdict.MATCH)
-        results.append(VerificationResult(claim.entity_key, record.subject_code, overall, tuple(item_verdicts)))
+                verdicts = tuple(
+                    ItemVerdict(p.item_code, Verdict.MATCH if p.operator is Operator.ABSENT else Verdict.NO_RECORD)
+                    for p in predicates
+                )
+            overall = next((v.verdict for v in verdicts if v.verdict is not Verdict.MATCH), Verdict.MATCH)
+            results.append(VerificationResult(claim.entity_key, subject, overall, verdicts))
     return results

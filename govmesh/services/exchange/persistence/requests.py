@@ -17,6 +17,8 @@ from govmesh.services.exchange.domain.requests import (
     Claim,
     DataRequest,
     ItemVerdict,
+    Operator,
+    Predicate,
     ReplyChunk,
     ReplyStatus,
     RequestKind,
@@ -30,11 +32,33 @@ from govmesh.services.exchange.persistence.store import Store, dumps, in_chunks,
 
 
 def _claims(text_value: str) -> tuple[Claim, ...]:
-    return tuple(Claim(c["entity_key"], values_from_json(c["values"])) for c in loads(text_value))
+    return tuple(
+        Claim(
+            c["entity_key"],
+            values_from_json(c["values"]),
+            tuple(
+                Predicate(item, Operator(operator), tuple(values_from_json(operands).values()))
+                for item, operator, operands in c.get("predicates", ())
+            ),
+        )
+        for c in loads(text_value)
+    )
 
 
 def _claims_json(claims: Sequence[Claim]) -> str:
-    return dumps([{"entity_key": c.entity_key, "values": values_to_json(c.values)} for c in claims])
+    return dumps(
+        [
+            {
+                "entity_key": c.entity_key,
+                "values": values_to_json(c.values),
+                "predicates": [
+                    [p.item_code, p.operator.value, values_to_json({str(n): v for n, v in enumerate(p.operands)})]
+                    for p in c.predicates
+                ],
+            }
+            for c in claims
+        ]
+    )
 
 
 def _target(row: Row) -> Target:  # type: ignore[type-arg]

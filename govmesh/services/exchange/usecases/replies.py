@@ -263,7 +263,7 @@ class Replies:
 
         keys_here = {r.entity_key for r in accepted} | set(not_found)
         claims = [c for c in request.claims if c.entity_key in keys_here]
-        return [], withheld, verify_claims(claims, accepted, not_found, verifiable)
+        return [], withheld, verify_claims(claims, accepted, not_found, verifiable, target.subjects)
 
     # -- reading replies ---------------------------------------------------------------------
 

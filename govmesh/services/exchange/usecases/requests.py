@@ -273,6 +273,10 @@ def _entity_keys(draft: RequestDraft, view: CatalogView, found: ViolationCollect
                 item = view.item_by_code.get(code)
                 if item is None or (draft.subjects and item.subject_code not in draft.subjects):
                     found.add(f"claims[{n}].values", f"{code} is not an item of the subjects asked about")
+            for m, predicate in enumerate(claim.predicates):
+                item = view.item_by_code.get(predicate.item_code)
+                if item is None or (draft.subjects and item.subject_code not in draft.subjects):
+                    found.add(f"claims[{n}].predicates[{m}].item", "not an item of the subjects asked about")
     elif draft.claims:
         found.add("claims", "only VERIFY requests carry claims")
     if not entity_keys:
