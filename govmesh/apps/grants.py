@@ -28,6 +28,7 @@ class ShippedGrant:
     legal_basis: str
     days: int = 365
     division: str = ""
+    actions: tuple[str, ...] = ()  # e.g. ("verify",); empty means what a grant covers by default
 
 
 def load_grants(path: Path) -> list[ShippedGrant]:
@@ -42,6 +43,7 @@ def load_grants(path: Path) -> list[ShippedGrant]:
             legal_basis=str(g.get("legal_basis", "")),
             days=int(g.get("days", 365)),
             division=str(g.get("division", "")),
+            actions=tuple(str(a) for a in g.get("actions", ())),
         )
         for g in document.get("grants", [])
     ]
@@ -71,6 +73,7 @@ async def ensure_grants(stub_of: StubOf, grants: list[ShippedGrant], *, now: dt.
             consumer_groups=list(shipped.groups),
             purpose=shipped.purpose,
             legal_basis=shipped.legal_basis,
+            actions=[apb.Action.Name(apb.Action.Value(f"ACTION_{a.upper()}")) for a in shipped.actions],
         )
         grant.end_time.FromDatetime((now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=shipped.days))
         if shipped.division:

@@ -98,3 +98,27 @@ class FakeSms:
         finally:
             server.shutdown()
             server.server_close()
+
+
+async def answer_inbox(stub: Any, holdings: dict[tuple[str, str], list[dict[str, Any]]], enums: frozenset[str]) -> None:
+    """A department backend answering every request from `holdings[(subject, entity)]`, until cancelled."""
+    from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+
+    async def reply(request: pb.IncomingRequest) -> pb.ReplyRequest:
+        records, nothing = [], []
+        for entity in request.entity_keys:
+            mine = []
+            for subject in request.subjects:
+                code = subject.removeprefix("subjects/")
+                for n, values in enumerate(holdings.get((code, entity), [])):
+                    mine.append(
+                        app_mesh.record(
+                            code, entity, "440106", D0, values, f"{request.request}-{code}-{entity}-{n}", enums
+                        )
+                    )
+            records += mine
+            if not mine:
+                nothing.append(entity)
+        return pb.ReplyRequest(records=records, not_found_entity_keys=nothing)
+
+    await app_mesh.serve_inbox(stub, reply, retry_seconds=0.2)

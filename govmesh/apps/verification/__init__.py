@@ -1,0 +1,1 @@
+"""Verification only (限价房): applicants checked against departments' records, verdicts without values."""

@@ -1,0 +1,119 @@
+"""Verification only (限价房) end to end: applicants' claims to police, civil affairs and land, verdicts
+back, one eligibility per applicant with a reason per claim — and never a value on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from govmesh.apps.verification.domain import parse_applicants
+from govmesh.apps.verification.setup import ensure_setup
+from govmesh.apps.verification.usecases import request_of, shipped_claims, verify
+from govmesh.client import Stubs
+from govmesh.contracts.authz.v1 import authz_pb2 as apb
+from govmesh.kernel.catalog.standards import make_citizen_id
+from tests.integration.apps_support import answer_inbox, issue
+from tests.integration.exchange_support import exchange_knows
+from tests.integration.mesh import Mesh
+
+A1, A2, A3, A4, M1, M2 = (make_citizen_id("440106", dt.date(1980, 1, 1), n) for n in range(1, 7))
+INCOME = {A1: "30000.00", A2: "20000.00", A3: "50000.00", A4: "10000.00"}
+ENUMS = frozenset({"101.001.025", "101.001.017", "203.001.002", "304.002.002", "304.002.013"})
+
+
+def person(key: str, name: str, marital: str = "未婚") -> dict[str, Any]:
+    return {
+        "101.001.001": key,
+        "101.001.002": name,
+        "101.001.010": "440106",
+        "101.001.025": "正常",
+        "101.001.017": marital,
+    }
+
+
+HOLDINGS: dict[tuple[str, str], list[dict[str, Any]]] = {
+    **{
+        ("101.001", k): [person(k, n)]
+        for k, n in ((A1, "张三"), (A2, "李四"), (A3, "王五"), (A4, "赵六"), (M1, "张小"))
+    },
+    **{
+        ("202.002", k): [
+            {
+                "202.002.001": f"DB{k[-6:]}",
+                "202.002.002": k,
+                "202.002.006": "440106",
+                "202.002.010": dt.date(2008, 1, 2),
+                "202.002.008": __import__("decimal").Decimal(v),
+            }
+        ]
+        for k, v in INCOME.items()
+    },
+    ("203.001", M2): [
+        {
+            "203.001.001": "粤房地证字第C1234567号",
+            "203.001.002": "初始登记",
+            "203.001.003": "李小",
+            "203.001.009": "天河路1号",
+            "203.001.010": "440106",
+            "203.001.012": __import__("decimal").Decimal("88.50"),
+            "203.001.020": dt.date(2005, 6, 1),
+        }
+    ],
+}
+CSV = f"""id_number,name,marital_status,members
+{A1},张三,未婚,{M1}
+{A2},李四,未婚,{M2}
+{A3},王五,未婚,
+{A4},钱七,未婚,
+"""
+
+
+async def test_applicants_get_eligibility_and_a_reason_per_claim_never_a_value(exchange_mesh: Mesh) -> None:
+    issue(exchange_mesh, "department/CAB", "department/LAND")
+
+    def stub_of(identity: str) -> Stubs:
+        return Stubs(exchange_mesh.channel(identity))
+
+    changed, created = await ensure_setup(stub_of)
+    assert changed == ["202.002.008"] and len(created) == 4
+    assert await ensure_setup(stub_of) == ([], [])  # applied once
+    grants = await stub_of("admin/hub").authz.ListGrants(apb.ListGrantsRequest(consumer="HOUSING"))
+    await exchange_knows(exchange_mesh, max(g.revision for g in grants.grants))
+    responders = [
+        asyncio.create_task(answer_inbox(exchange_mesh.exchange_stub(f"department/{code}"), HOLDINGS, ENUMS))
+        for code in ("PSB", "CAB", "LAND")
+    ]
+    try:
+        specs = shipped_claims()
+        applicants = parse_applicants(CSV, specs)
+        housing = exchange_mesh.exchange_stub("department/HOUSING")
+        # The catalog change (a minor version of 202.002) reaches the exchange's copy within moments.
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            outcomes = {o.id_number: o for o in await verify(housing, applicants, specs, timeout=30)}
+            if outcomes[A1].reasons["income"] != "NOT_ALLOWED" or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert outcomes[A1].eligible, outcomes[A1]
+        assert set(outcomes[A1].reasons.values()) == {"OK"}
+        assert not outcomes[A2].eligible and outcomes[A2].reasons["no_housing"] == "NOT_MET"  # a member owns one
+        assert not outcomes[A3].eligible and outcomes[A3].reasons["income"] == "NOT_MET"
+        assert not outcomes[A4].eligible and outcomes[A4].reasons["identity"] == "NOT_MET"
+        assert {k: v for k, v in outcomes[A4].reasons.items() if k != "identity"} == {
+            "household_registered": "OK",
+            "marital_status": "OK",
+            "income": "OK",
+            "no_housing": "OK",
+            "no_vehicle": "OK",
+        }
+        # What the housing bureau receives carries verdicts only: no record, no value.
+        answer = await housing.SendRequest(request_of(applicants, specs, "限价房"), timeout=30)
+        text = str(answer)
+        assert all(not reply.records for reply in answer.request.replies)
+        for value in ("30000", "50000", "粤房地证字", "天河路", "张小"):
+            assert value not in text
+    finally:
+        for task in responders:
+            task.cancel()
+        await asyncio.gather(*responders, return_exceptions=True)
