@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import grpc
 import typer
@@ -15,10 +15,9 @@ from rich.table import Table
 
 from govmesh.apps.mesh import Stub
 from govmesh.apps.verification.domain import ApplicantsError, Outcome, parse_applicants, parse_claims
-from govmesh.apps.verification.setup import ensure_setup
 from govmesh.apps.verification.usecases import SHIPPED_CLAIMS, verify
 from govmesh.cli.exchange import AsJson, Insecure, Target
-from govmesh.client import Stubs, connect
+from govmesh.client import connect
 from govmesh.runtime.config import settings
 
 app = typer.Typer(
@@ -81,29 +80,3 @@ def verify_file(
         reasons = [r if r == "OK" else f"[red]{r}[/red]" for r in outcome.reasons.values()]
         table.add_row(outcome.id_number, "yes" if outcome.eligible else "[red]no[/red]", *reasons)
     console.print(table)
-
-
-@app.command("setup")
-def setup(target: Target = "", as_json: AsJson = False) -> None:
-    """On a development hub: the catalog change and VERIFY grants of apps/verification/setup.yaml."""
-
-    async def run() -> tuple[list[str], list[str]]:
-        channels: dict[str, Any] = {}
-
-        def stub_of(identity: str) -> Stubs:
-            if identity not in channels:
-                channels[identity] = connect(_target(target), identity=identity, certs_dir=settings().certs_dir)
-            return Stubs(channels[identity])
-
-        try:
-            return await ensure_setup(stub_of)
-        finally:
-            for channel in channels.values():
-                await channel.close()
-
-    changed, created = asyncio.run(run())
-    if as_json:
-        print(json.dumps({"items_changed": changed, "grants_created": created}))
-        return
-    console.print(f"items made verifiable: {', '.join(changed) or 'none (already)'}")
-    console.print(f"grants created: {', '.join(created) or 'none (already)'}")

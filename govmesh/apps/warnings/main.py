@@ -24,8 +24,6 @@ from govmesh.runtime.server import MeshServer
 log = logging.getLogger("govmesh.warnings")
 
 SHIPPED_RULES = Path(__file__).with_name("rules.yaml")
-# `govmesh up` applies these on the development hub before starting the application.
-SHIPPED_GRANTS = Path(__file__).with_name("grants.yaml")
 MIGRATIONS = str(Path(__file__).parent / "persistence" / "migrations")
 
 
