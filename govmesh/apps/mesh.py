@@ -107,7 +107,12 @@ async def consume(stub: Stub, subscription_id: str, handler: Handler, *, retry_s
             async for response in call:
                 if not response.deliveries:
                     continue
-                await handler(response.deliveries)
+                try:
+                    await handler(response.deliveries)
+                except Exception:
+                    # Not acknowledged: the batch comes again after the ack deadline, on a fresh stream.
+                    log.exception("handling deliveries of %s failed; they will come again", subscription_id)
+                    break
                 await stub.AcknowledgeDeliveries(
                     pb.AcknowledgeDeliveriesRequest(
                         subscription=name, delivery_ids=[d.delivery_id for d in response.deliveries]

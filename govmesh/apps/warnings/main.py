@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from govmesh.apps import mesh
 from govmesh.apps.notifier.outbox import Dispatcher, RetryPolicy
@@ -54,8 +55,23 @@ def rules(app_settings: WarningsSettings) -> RuleSet:
 def open_database(settings: Settings, database_url: str | None = None) -> Engine:
     """The application's tables in the mesh's database (its own tables and version table)."""
     engine = make_engine(database_url or settings.resolved_database_url())
+    if engine.dialect.name == "sqlite":
+        _write_lock_first(engine)
     migrate(engine, MIGRATIONS, VERSION_TABLE)
     return engine
+
+
+def _write_lock_first(engine: Engine) -> None:
+    """Every SQLite transaction takes the write lock at BEGIN, so it waits (busy timeout) for the services'
+    writers instead of failing at once when it turns from reading to writing while another writes."""
+
+    @event.listens_for(engine, "connect")
+    def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite's own BEGIN would be a deferred one
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def gateway_target(settings: Settings) -> str:

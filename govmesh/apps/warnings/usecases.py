@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,9 @@ class WarningsApp:
         self.engine = engine
         self.rules = rules
         self.today = today
+        # One evaluation at a time in this process: evaluations triggered by several subscriptions
+        # would only race for the same rows (replicas are kept apart by the unique constraints).
+        self._evaluating = threading.Lock()
 
     # -- facts in ------------------------------------------------------------------------------
 
@@ -97,7 +101,7 @@ class WarningsApp:
         keys = list(entity_keys) if entity_keys is not None else None
         today = self.today()
         outcome = Evaluation()
-        with self.engine.begin() as connection:
+        with self._evaluating, self.engine.begin() as connection:
             for index, rule in enumerate(self.rules.rules, start=1):
                 if rule.action is Action.REMIND:
                     for candidate in store.reminder_candidates(connection, rule, today, keys):

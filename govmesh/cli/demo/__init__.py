@@ -1,0 +1,1 @@
+"""`govmesh demo`: the seed's year replayed by a simulator playing every department through the gateway."""
