@@ -165,4 +165,7 @@ async def publish(stub: Stub, records: Sequence[pb.Record], *, batch: int = 500)
                 )
         total.accepted_count += response.accepted_count
         total.duplicate_count += response.duplicate_count
+        for result in response.results:
+            total.results.add().CopyFrom(result)
+            total.results[-1].index = start + result.index
     return total

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import grpc
 import yaml
 from google.protobuf.field_mask_pb2 import FieldMask
 
@@ -46,5 +48,14 @@ async def ensure_setup(stub_of: Callable[[str], Any], path: Path = SETUP) -> tup
             )
         )
         changed.append(code)
-    created = await ensure_grants(lambda identity: stub_of(identity).authz, grants(path))
-    return changed, created
+    # Authz learns the catalog change from its feed within moments; until then the item is still
+    # NOT_SHARED there and a grant naming it is refused.
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        try:
+            created = await ensure_grants(lambda identity: stub_of(identity).authz, grants(path))
+            return changed, created
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)

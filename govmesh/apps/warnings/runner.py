@@ -49,6 +49,7 @@ class WarningsRunner:
         self.dispatcher = dispatcher
         self.evaluate_seconds = evaluate_seconds
         self.tasks: list[asyncio.Task[None]] = []
+        self.published: dict[str, int] = {}  # warning records published, by subject
 
     def warning_record(self, warning: Warning, idempotency_key: str = "") -> pb.Record:
         rule = self.app.rules.rule(warning.rule)
@@ -73,9 +74,12 @@ class WarningsRunner:
         if not pending:
             return 0
         warnings = list(pending.values())
-        await mesh.publish(self.stub, [self.warning_record(w) for w in warnings])
-        for warning in warnings:
+        response = await mesh.publish(self.stub, [self.warning_record(w) for w in warnings])
+        for warning, result in zip(warnings, response.results, strict=True):
             await asyncio.to_thread(self.app.mark_published, warning)
+            if result.status == pb.RECORD_STATUS_ACCEPTED:  # not a duplicate another path published first
+                subject = self.app.rules.rule(warning.rule).subject
+                self.published[subject] = self.published.get(subject, 0) + 1
         return len(warnings)
 
     async def on_deliveries(self, deliveries: Sequence[pb.Delivery]) -> None:

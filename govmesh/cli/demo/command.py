@@ -21,10 +21,12 @@ from govmesh.cli.demo.world import DAYS, build
 console = Console(stderr=True)
 
 
-async def run_demo(seed: int, scale: float, data_dir: Path, progress: Any = None) -> dict[str, Any]:
+async def run_demo(
+    seed: int, scale: float, data_dir: Path, progress: Any = None, *, step_days: int = 7
+) -> dict[str, Any]:
     """Starts a hub in `data_dir`, plays the year and returns the report."""
     hub = await demo_hub.start(data_dir)
-    simulation = Simulation(hub, build(seed, scale), data_dir, progress)
+    simulation = Simulation(hub, build(seed, scale), data_dir, progress, step_days=step_days)
     try:
         await simulation.run()
         return await build_report(simulation)
@@ -38,6 +40,9 @@ def demo(
         float, typer.Option(help="Share of the seed's year: 1 is ~34,000 enterprises.", min=0.0001, max=1.0)
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="The random seed: the same seed and scale play the same year.")] = 2008,
+    step_days: Annotated[
+        int, typer.Option(help="Simulated days per step; the scheduled evaluation runs once a step.", min=1, max=30)
+    ] = 7,
     data_dir: Annotated[Path | None, typer.Option(help="Keep the hub here (default: a temporary directory).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -60,7 +65,7 @@ def demo(
             def advance(day: int, what: str) -> None:
                 bar.update(task, completed=day + 1, description=what)
 
-            report = asyncio.run(run_demo(seed, scale, where, advance))
+            report = asyncio.run(run_demo(seed, scale, where, advance, step_days=step_days))
     if as_json:
         print(json.dumps(report, ensure_ascii=False))
         return

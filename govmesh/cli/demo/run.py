@@ -52,6 +52,7 @@ class Observed:
 
     green_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     warnings_by_entity: dict[str, str] = field(default_factory=dict)  # 206.001 at local tax: entity → number
+    warning_records: set[str] = field(default_factory=set)  # every 206.001 record local tax received
     district_keys: set[str] = field(default_factory=set)
     district_foreign_rows: int = 0
     closed_by_department: int = 0
@@ -60,7 +61,8 @@ class Observed:
 
 
 class Simulation:
-    def __init__(self, hub: Hub, world: World, data_dir: Path, progress: Progress | None = None):
+    def __init__(self, hub: Hub, world: World, data_dir: Path, progress: Progress | None = None, *, step_days: int = 7):
+        self.step_days = step_days
         self.hub = hub
         self.world = world
         self.progress = progress or (lambda _day, _what: None)
@@ -98,6 +100,7 @@ class Simulation:
         async def keep(deliveries: Any) -> None:
             for delivery in deliveries:
                 number = delivery.record.values["206.001.001"].string_value
+                self.observed.warning_records.add(delivery.record.idempotency_key or delivery.record.record_id)
                 if delivery.record.values["206.001.016"].enum_value == "待处理":
                     self.observed.warnings_by_entity[delivery.record.entity_key] = number
                 else:
@@ -197,14 +200,23 @@ class Simulation:
         while await asyncio.to_thread(self._facts_stored) < self.published_followed:
             if time.monotonic() > deadline:
                 raise TimeoutError("the warnings application did not receive every record in time")
+            await asyncio.sleep(0.05)
+
+    async def _until_warnings_received(self, timeout: float = 120.0) -> None:
+        """Local tax has every 206.001 record published so far (one when raised, one when closed)."""
+        deadline = time.monotonic() + timeout
+        wanted = self.runner.published.get("206.001", 0)
+        while len(self.observed.warning_records) < wanted and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
 
     async def _follow_up(self, day: int) -> None:
-        """Local tax closes the warnings of enterprises it followed up that day (the seed's 80% and more)."""
+        """Local tax closes the open warnings of enterprises it has followed up by then (the seed's 80% and more)."""
         due = [
             e
             for e in self.world.enterprises
-            if e.closes_warning_day == day and e.key in self.observed.warnings_by_entity
+            if e.closes_warning_day is not None
+            and e.closes_warning_day <= day
+            and e.key in self.observed.warnings_by_entity
         ]
         ltax = self.exchange("LTAX")
 
@@ -220,6 +232,7 @@ class Simulation:
             response = await ltax.SendRequest(request, timeout=60)
             if response.request.replies and response.request.replies[0].status == pb.REPLY_STATUS_ANSWERED:
                 self.observed.closed_by_department += 1
+                self.observed.warnings_by_entity.pop(key, None)
 
         for start in range(0, len(due), 50):
             await asyncio.gather(*(close(e.key) for e in due[start : start + 50]))
@@ -266,18 +279,26 @@ class Simulation:
         events = self._events()
         self.timings["setup_seconds"] = time.monotonic() - started
         year_started = time.monotonic()
-        for day in range(DAYS):
-            await self._publish(events.get(day, {}))
+        for first in range(0, DAYS, self.step_days):
+            # A step publishes its days' records, then the scheduled evaluation runs as of its last day.
+            days = range(first, min(DAYS, first + self.step_days))
+            step: dict[tuple[str, str], list[pb.Record]] = defaultdict(list)
+            for day in days:
+                for key, batch in events.get(day, {}).items():
+                    step[key] += batch
+            await self._publish(step)
             await self._until_ingested()
-            self.clock.day = day_number(YEAR_START) + day
+            self.clock.day = day_number(YEAR_START) + days[-1]
             await self.runner.evaluate_all()
             await self.dispatcher.drain()
-            await self._follow_up(day)
-            if day in TAX_TOTAL_DAYS:
-                await self._tax_totals(day)
-            if day in VERIFICATION_DAYS:
-                await self._verify_quarter(VERIFICATION_DAYS.index(day))
-            self.progress(day, f"{sum(self.published.values()):,} records published")
+            await self._until_warnings_received()
+            await self._follow_up(days[-1])
+            for day in days:
+                if day in TAX_TOTAL_DAYS:
+                    await self._tax_totals(day)
+                if day in VERIFICATION_DAYS:
+                    await self._verify_quarter(VERIFICATION_DAYS.index(day))
+            self.progress(days[-1], f"{sum(self.published.values()):,} records published")
         await self._settle()
         self.timings["year_seconds"] = time.monotonic() - year_started
 
