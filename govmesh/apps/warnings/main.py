@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from govmesh.apps import mesh
 from govmesh.apps.notifier.outbox import Dispatcher, RetryPolicy
@@ -40,6 +40,11 @@ class WarningsSettings(BaseSettings):
         description="The certificate the application calls the gateway with: the department providing 206.x.",
     )
     sms: str = Field(default="file:", description="`file:` (<data dir>/sms.jsonl), `file:/path` or an http(s) URL.")
+    database_url: str = Field(
+        default="",
+        description="The application's database; on the embedded default its own SQLite file beside the mesh's, "
+        "otherwise the mesh's database (its own tables and version table).",
+    )
     evaluate_seconds: float = Field(default=60.0, description="How often every rule is evaluated over all facts.")
     dispatch_seconds: float = Field(default=1.0, description="How often the reminders' outbox is drained.")
 
@@ -52,26 +57,23 @@ def rules(app_settings: WarningsSettings) -> RuleSet:
     return load_rules(Path(app_settings.rules_file) if app_settings.rules_file else SHIPPED_RULES)
 
 
-def open_database(settings: Settings, database_url: str | None = None) -> Engine:
-    """The application's tables in the mesh's database (its own tables and version table)."""
-    engine = make_engine(database_url or settings.resolved_database_url())
-    if engine.dialect.name == "sqlite":
-        _write_lock_first(engine)
+def application_database_url(settings: Settings, app_settings: WarningsSettings | None = None) -> str:
+    """Its own SQLite file on the embedded default, so the application never waits on the services' writes;
+    the mesh's PostgreSQL database otherwise."""
+    chosen = (app_settings or WarningsSettings()).database_url
+    if chosen:
+        return chosen
+    mesh_url = settings.resolved_database_url()
+    if make_url(mesh_url).get_backend_name() == "sqlite":
+        return f"sqlite:///{settings.data_dir / 'warnings.db'}"
+    return mesh_url
+
+
+def open_database(settings: Settings, url: str | None = None) -> Engine:
+    """The application's tables (its own tables and version table), migrated to the newest revision."""
+    engine = make_engine(url or application_database_url(settings))
     migrate(engine, MIGRATIONS, VERSION_TABLE)
     return engine
-
-
-def _write_lock_first(engine: Engine) -> None:
-    """Every SQLite transaction takes the write lock at BEGIN, so it waits (busy timeout) for the services'
-    writers instead of failing at once when it turns from reading to writing while another writes."""
-
-    @event.listens_for(engine, "connect")
-    def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # pysqlite's own BEGIN would be a deferred one
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def gateway_target(settings: Settings) -> str:
@@ -89,7 +91,7 @@ async def build(
     """The application's process: a health endpoint for `govmesh up`, and its work in background tasks."""
     app_settings = app_settings or WarningsSettings()
     ruleset = rules(app_settings)  # a bad rules file stops the start with the file and line at fault
-    engine = open_database(settings, database_url)
+    engine = open_database(settings, database_url or application_database_url(settings, app_settings))
     app = WarningsApp(engine, ruleset)
     channel = connect(target or gateway_target(settings), identity=app_settings.identity, certs_dir=settings.certs_dir)
     provider = provider_from_url(app_settings.sms, settings.data_dir)

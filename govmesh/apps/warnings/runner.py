@@ -74,9 +74,10 @@ class WarningsRunner:
         if not pending:
             return 0
         warnings = list(pending.values())
-        response = await mesh.publish(self.stub, [self.warning_record(w) for w in warnings])
+        built = await asyncio.to_thread(lambda: [self.warning_record(w) for w in warnings])
+        response = await mesh.publish(self.stub, built)
+        await asyncio.to_thread(self.app.mark_published, warnings)
         for warning, result in zip(warnings, response.results, strict=True):
-            await asyncio.to_thread(self.app.mark_published, warning)
             if result.status == pb.RECORD_STATUS_ACCEPTED:  # not a duplicate another path published first
                 subject = self.app.rules.rule(warning.rule).subject
                 self.published[subject] = self.published.get(subject, 0) + 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from govmesh.apps.warnings.domain.model import (
     AUTO,
@@ -23,7 +23,6 @@ from govmesh.apps.warnings.domain.model import (
 )
 from govmesh.apps.warnings.domain.rules import Action, Rule, RuleSet, Shape
 from govmesh.apps.warnings.persistence import store
-from govmesh.apps.warnings.persistence.tables import warnings as warnings_table
 from govmesh.runtime import errors
 
 HUB_ZONE = ZoneInfo("Asia/Shanghai")
@@ -50,6 +49,7 @@ class IncomingRecord:
 class Evaluation:
     """What one evaluation did: warnings raised and closed (to publish), reminders queued."""
 
+    today: int = 0
     raised: list[Warning] = field(default_factory=list)
     closed: list[Warning] = field(default_factory=list)
     reminders: int = 0
@@ -65,9 +65,11 @@ class WarningsApp:
         self.engine = engine
         self.rules = rules
         self.today = today
-        # One evaluation at a time in this process: evaluations triggered by several subscriptions
-        # would only race for the same rows (replicas are kept apart by the unique constraints).
-        self._evaluating = threading.Lock()
+        # One writer at a time in this process: evaluations triggered by several subscriptions would
+        # only race for the same rows, and SQLite refuses a reader turning writer while another writes
+        # (replicas on PostgreSQL are kept apart by the unique constraints).
+        self._writing = threading.Lock()
+        self._scheduled_through: int | None = None  # the day of the last scheduled (whole) evaluation
 
     # -- facts in ------------------------------------------------------------------------------
 
@@ -90,44 +92,67 @@ class WarningsApp:
                         "phone": str(record.values.get(kind.phone_item, ""))[:20] if kind.phone_item else "",
                     }
                 )
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             store.add_facts(connection, rows)
         return {r["entity_key"] for r in rows}
 
     # -- rules ---------------------------------------------------------------------------------
 
     def evaluate(self, entity_keys: Iterable[str] | None = None) -> Evaluation:
-        """Runs every rule (over the given entities, or all) as of today: raises, reminds, closes."""
+        """Runs the rules (over the given entities, or all) as of today: raises, reminds, closes.
+
+        Records trigger an evaluation of their entities as they arrive, so after the first full pass
+        the scheduled one (no entities given) looks only at what the passing of time can change: the
+        `missing` rules' facts whose deadline fell since the last scheduled pass.
+        """
         keys = list(entity_keys) if entity_keys is not None else None
         today = self.today()
-        outcome = Evaluation()
-        with self._evaluating, self.engine.begin() as connection:
+        since = self._scheduled_through if keys is None else None
+        outcome = Evaluation(today=today)
+        with self._writing, self.engine.begin() as connection:
             for index, rule in enumerate(self.rules.rules, start=1):
+                if since is not None and rule.shape is not Shape.MISSING:
+                    continue  # only arrivals change these, and each arrival was evaluated
                 if rule.action is Action.REMIND:
-                    for candidate in store.reminder_candidates(connection, rule, today, keys):
+                    for candidate in store.reminder_candidates(connection, rule, today, keys, since=since):
                         if store.add_reminder(connection, rule, candidate, today) is not None:
                             outcome.reminders += 1
                     continue
-                for candidate in self._candidates(connection, rule, today, keys):
-                    warning_id = store.insert_warning(connection, rule, candidate, today)
-                    if warning_id is None:
-                        continue
-                    store.set_number(connection, warning_id, warning_number(index, warning_id))
-                    raised = store.get(connection, warning_id=warning_id)
-                    assert raised is not None
-                    outcome.raised.append(raised)
+                raised = self._raise(
+                    connection, index, rule, self._candidates(connection, rule, today, keys, since), outcome
+                )
                 if rule.shape is Shape.MISSING:
-                    for warning_id in store.resolved_warnings(connection, rule, keys):
+                    # A scheduled pass checks only what it raised: what was missing may have arrived already.
+                    for warning_id in store.resolved_warnings(connection, rule, keys if since is None else raised):
                         if store.close(connection, warning_id, Outcome.REGISTERED, "登记已到达", AUTO, today):
                             closed = store.get(connection, warning_id=warning_id)
                             assert closed is not None
                             outcome.closed.append(closed)
+        if keys is None:
+            self._scheduled_through = today if since is None else max(since, today)
         return outcome
 
     @staticmethod
-    def _candidates(connection: Any, rule: Rule, today: int, keys: list[str] | None) -> list[Candidate]:
+    def _raise(connection: Any, index: int, rule: Rule, candidates: list[Candidate], outcome: Evaluation) -> list[str]:
+        """Stores the candidates as warnings; returns the entity keys of those raised now."""
+        keys = []
+        for candidate in candidates:
+            warning_id = store.insert_warning(connection, rule, candidate, outcome.today)
+            if warning_id is None:
+                continue
+            store.set_number(connection, warning_id, warning_number(index, warning_id))
+            raised = store.get(connection, warning_id=warning_id)
+            assert raised is not None
+            outcome.raised.append(raised)
+            keys.append(raised.entity_key)
+        return keys
+
+    @staticmethod
+    def _candidates(
+        connection: Any, rule: Rule, today: int, keys: list[str] | None, since: int | None
+    ) -> list[Candidate]:
         if rule.shape is Shape.MISSING:
-            return store.missing_candidates(connection, rule, today, keys)
+            return store.missing_candidates(connection, rule, today, keys, since=since)
         if rule.shape is Shape.FOLLOWED_BY:
             return store.followed_candidates(connection, rule, keys)
         return store.duplicate_candidates(connection, rule, today, keys)
@@ -136,7 +161,7 @@ class WarningsApp:
 
     def close(self, number: str, outcome: Outcome, note: str, closed_by: str) -> Warning:
         """The responsible department (or the operator) closes a warning once, with an outcome and a note."""
-        with self.engine.begin() as connection:
+        with self._writing, self.engine.begin() as connection:
             warning = store.get(connection, number=number)
             if warning is None:
                 raise errors.NotFound("warning", number)
@@ -180,34 +205,17 @@ class WarningsApp:
 
     def unpublished(self, limit: int = 500) -> list[Warning]:
         """Warnings whose current state has not been published yet (1 = open published, 2 = closed)."""
-        published_rules = [r.id for r in self.rules.rules if r.subject]
-        t = warnings_table
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(t.c.id)
-                .where(
-                    t.c.rule.in_(published_rules),
-                    ((t.c.state == State.OPEN.value) & (t.c.published_version < 1))
-                    | ((t.c.state == State.CLOSED.value) & (t.c.published_version < 2)),
-                )
-                .order_by(t.c.id)
-                .limit(limit)
-            ).scalars()
-            return [w for w in (store.get(connection, warning_id=i) for i in list(rows)) if w is not None]
+            return store.unpublished(connection, [r.id for r in self.rules.rules if r.subject], limit)
 
-    def mark_published(self, warning: Warning) -> None:
-        version = 1 if warning.state is State.OPEN else 2
-        t = warnings_table
-        with self.engine.begin() as connection:
-            connection.execute(
-                t.update()
-                .where(t.c.id == warning.id, t.c.published_version < version)
-                .values(published_version=version)
-            )
+    def mark_published(self, published: Sequence[Warning]) -> None:
+        with self._writing, self.engine.begin() as connection:
+            store.mark_published(connection, [(w.id, 1 if w.state is State.OPEN else 2) for w in published])
 
     def phone_of(self, entity_key: str) -> str:
+        kinds = [k.name for k in self.rules.facts.values() if k.phone_item]
         with self.engine.connect() as connection:
-            return store.phone_of(connection, entity_key)
+            return store.phone_of(connection, entity_key, kinds)
 
     def figures(self) -> Figures:
         today = self.today()

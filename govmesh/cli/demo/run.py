@@ -67,7 +67,7 @@ class Simulation:
         self.world = world
         self.progress = progress or (lambda _day, _what: None)
         self.clock = Clock()
-        self.engine = open_database(hub.settings, hub.database_url)
+        self.engine = open_database(hub.settings)  # its own SQLite file beside the hub's
         self.rules = load_rules(SHIPPED_RULES)
         self.app = WarningsApp(self.engine, self.rules, self.clock)
         self.sms = FileProvider(data_dir / "sms.jsonl")

@@ -67,6 +67,7 @@ def missing_candidates(
     entity_keys: Iterable[str] | None = None,
     *,
     done: Table | None = None,
+    since: int | None = None,
 ) -> list[Candidate]:
     """A `missing` rule: facts `when` at least `days` old with some entry not followed within `days`,
     for entities the rule has not raised (or reminded) yet."""
@@ -76,11 +77,14 @@ def missing_candidates(
     # Entities the rule already acted on: raised a warning (or, for reminders, sent one).
     done = warnings if done is None else done
     guard = ~exists().where(and_(done.c.rule == rule.id, done.c.entity_key == a.c.entity_key))
+    # After a scheduled pass on day `since`, only facts whose deadline fell since then are new to the rule.
+    window = a.c.event_day > since - rule.days if since is not None else a.c.event_day.is_not(None)
     query = (
         select(a.c.entity_key, a.c.division_code, a.c.name, a.c.phone, a.c.event_day, *flags)
         .where(
             a.c.kind == rule.when,
             a.c.event_day <= today - rule.days,
+            window,
             _entity_filter(a.c.entity_key, entity_keys),
             guard,
             or_(*conditions),
@@ -97,11 +101,16 @@ def missing_candidates(
 
 
 def reminder_candidates(
-    connection: Connection, rule: Rule, today: int, entity_keys: Iterable[str] | None = None
+    connection: Connection,
+    rule: Rule,
+    today: int,
+    entity_keys: Iterable[str] | None = None,
+    *,
+    since: int | None = None,
 ) -> list[Candidate]:
     """A reminding `missing` rule: as a warning rule, for entities not reminded yet, only before the deadline
     has long passed (a reminder a year late helps nobody): A within [days, 2 × days]."""
-    found = missing_candidates(connection, rule, today, entity_keys, done=reminders)
+    found = missing_candidates(connection, rule, today, entity_keys, done=reminders, since=since)
     return [c for c in found if c.event_day >= today - 2 * rule.days]
 
 
@@ -255,13 +264,6 @@ def close(connection: Connection, warning_id: int, outcome: Outcome, note: str, 
     return bool(result.rowcount)
 
 
-def bump_version(connection: Connection, warning_id: int) -> int:
-    connection.execute(
-        update(warnings).where(warnings.c.id == warning_id).values(published_version=warnings.c.published_version + 1)
-    )
-    return int(connection.execute(select(warnings.c.published_version).where(warnings.c.id == warning_id)).scalar_one())
-
-
 def _warning(row: Any) -> Warning:
     return Warning(
         id=row.id,
@@ -315,13 +317,40 @@ def find(
     return [_warning(r) for r in connection.execute(query)]
 
 
-def phone_of(connection: Connection, entity_key: str) -> str:
-    return str(
-        connection.execute(
-            select(func.max(facts.c.phone)).where(facts.c.entity_key == entity_key, facts.c.phone != "")
-        ).scalar()
-        or ""
+def phone_of(connection: Connection, entity_key: str, kinds: Sequence[str]) -> str:
+    """The entity's phone from the facts of `kinds` (those naming a phone item); empty when none."""
+    query = select(func.max(facts.c.phone)).where(
+        facts.c.kind.in_(list(kinds)), facts.c.entity_key == entity_key, facts.c.phone != ""
     )
+    return str(connection.execute(query).scalar() or "")
+
+
+def unpublished(connection: Connection, rules: Sequence[str], limit: int) -> list[Warning]:
+    """Warnings of published rules whose state is ahead of what was published (1 = open, 2 = closed)."""
+    t = warnings
+    query = (
+        select(t)
+        .where(
+            t.c.rule.in_(list(rules)),
+            ((t.c.state == State.OPEN.value) & (t.c.published_version < 1))
+            | ((t.c.state == State.CLOSED.value) & (t.c.published_version < 2)),
+        )
+        .order_by(t.c.id)
+        .limit(limit)
+    )
+    return [_warning(row) for row in connection.execute(query)]
+
+
+def mark_published(connection: Connection, versions: Sequence[tuple[int, int]]) -> None:
+    """Records what was published: (warning id, version), never moving a warning's version back."""
+    for version in (1, 2):
+        ids = [i for i, v in versions if v == version]
+        if ids:
+            connection.execute(
+                update(warnings)
+                .where(warnings.c.id.in_(ids), warnings.c.published_version < version)
+                .values(published_version=version)
+            )
 
 
 def counts(connection: Connection) -> dict[str, Any]:
