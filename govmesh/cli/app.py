@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,6 +32,8 @@ SERVICES = {
     "gateway": "govmesh.services.gateway.main",
     # The web console, a client of the gateway like any department; it starts once the gateway serves.
     "console": "govmesh.console.main",
+    # Applications: clients of the mesh through the gateway, started once it serves.
+    "warnings": "govmesh.apps.warnings.main",
 }
 
 
@@ -56,6 +58,12 @@ register_lazy(
         "migrate": LazyCommand("govmesh.cli.operations:migrate", "Every service's tables to this version's schema."),
         "chaos": LazyCommand("govmesh.cli.chaos:chaos", "A seeded workload while processes are killed; invariants."),
         "soak": LazyCommand("govmesh.cli.soak:soak_command", "A bounded steady load sampled to CSV and a chart."),
+        "warnings": LazyCommand("govmesh.cli.warnings:app", "Early warnings: list, show, close, metrics."),
+        "verify": LazyCommand("govmesh.cli.verify:app", "Verification only (限价房): verdicts, never values."),
+        "taxtotal": LazyCommand("govmesh.cli.applications:taxtotal_app", "Annual tax totals for the police."),
+        "district": LazyCommand("govmesh.cli.applications:district_app", "District return: a district's own data."),
+        "apps": LazyCommand("govmesh.cli.applications:apps_app", "The applications' shipped grants and changes."),
+        "demo": LazyCommand("govmesh.cli.demo.command:demo", "The seed's year replayed, beside the truth."),
     }
 )
 
@@ -125,7 +133,12 @@ def up(
         _refuse_taken_ports(addresses)
         if config.http_port > 0:  # the gateway's HTTP door, GOVMESH_HTTP_PORT
             _refuse_taken_ports({"http": f"{config.gateway_host}:{config.http_port}"})
+        applications_set_up = False
         for service, address in addresses.items():
+            if SERVICES[service].startswith("govmesh.apps.") and not applications_set_up:
+                changes = asyncio.run(_set_up_applications(config))
+                console.print(f"applications: {len(changes)} shipped grants and catalog changes applied")
+                applications_set_up = True
             process = runner.start(service, address)
             console.print(f"starting {service} on {address} …")
             if service == "console":
@@ -177,6 +190,27 @@ def up(
         console.print("stopping …")
         runner.stop_all(config.shutdown_grace_seconds)
         console.print("stopped.")
+
+
+async def _set_up_applications(config: Settings) -> list[str]:
+    """The applications' grants and catalog changes on the development hub (see apps/setup.py)."""
+    from govmesh.apps.setup import ensure_all
+    from govmesh.cli import supervisor
+    from govmesh.client import Stubs, connect
+
+    channels: dict[str, Any] = {}
+    target = supervisor.gateway_endpoint(config)
+
+    def stub_of(identity: str) -> Stubs:
+        if identity not in channels:
+            channels[identity] = connect(target, identity=identity, certs_dir=config.certs_dir)
+        return Stubs(channels[identity])
+
+    try:
+        return await ensure_all(stub_of)
+    finally:
+        for channel in channels.values():
+            await channel.close()
 
 
 def _refuse_taken_ports(addresses: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ from govmesh.apps.district.usecases import SUBJECTS, ensure_feed, subscription_i
 from govmesh.apps.mesh import Stub, values_of
 from govmesh.apps.setup import ensure_all
 from govmesh.apps.taxtotal.usecases import BUREAUS, tax_totals
-from govmesh.cli.exchange import AsJson, Insecure, Target
+from govmesh.cli.common import AsJson, Insecure, Target
 from govmesh.client import Stubs, connect
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.runtime.config import settings

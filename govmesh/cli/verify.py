@@ -16,7 +16,7 @@ from rich.table import Table
 from govmesh.apps.mesh import Stub
 from govmesh.apps.verification.domain import ApplicantsError, Outcome, parse_applicants, parse_claims
 from govmesh.apps.verification.usecases import SHIPPED_CLAIMS, verify
-from govmesh.cli.exchange import AsJson, Insecure, Target
+from govmesh.cli.common import AsJson, Insecure, Target
 from govmesh.client import connect
 from govmesh.runtime.config import settings
 

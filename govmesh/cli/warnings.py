@@ -14,7 +14,8 @@ from rich.table import Table
 from govmesh.apps.warnings.domain.model import Outcome, Warning, day_of
 from govmesh.apps.warnings.main import WarningsSettings, open_database, rules
 from govmesh.apps.warnings.usecases import WarningsApp
-from govmesh.cli.exchange import AsJson, Insecure, Target, _stub
+from govmesh.cli.common import AsJson, Insecure, Target
+from govmesh.cli.exchange import _stub
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.runtime import errors
 from govmesh.runtime.config import settings

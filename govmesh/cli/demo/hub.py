@@ -13,11 +13,12 @@ import grpc
 
 from govmesh.cli.supervisor import ensure_development_certificates
 from govmesh.client import Stubs, connect
+from govmesh.kernel.catalog.files import read_departments
 from govmesh.runtime.config import Settings
 from govmesh.runtime.server import MeshServer
 from govmesh.services.authz import main as authz_main
 from govmesh.services.catalog import main as catalog_main
-from govmesh.services.catalog.files import SEED_DIR, read_departments
+from govmesh.services.catalog.shipped import SEED_DIR
 from govmesh.services.exchange import main as exchange_main
 from govmesh.services.gateway import main as gateway_main
 

@@ -107,10 +107,27 @@ class CatalogFollower:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_retry)
 
+    async def _first_change(self, reload: Reload) -> int:
+        while True:
+            try:
+                stats = await self._stub.GetCatalogStats(
+                    cpb.GetCatalogStatsRequest(), timeout=CALL_TIMEOUT, metadata=self._metadata
+                )
+                if stats.revision > 0:
+                    return (await self.read_until_done(reload)).revision
+            except grpc.aio.AioRpcError as error:
+                log.info("catalog unreachable (%s); retrying in %.1fs", error.code().name, self._retry)
+            await asyncio.sleep(self._retry)
+
     async def follow(self, after_revision: int, apply: Apply, reload: Reload) -> None:
         """Applies every change after `after_revision` for good; after any break, reads everything again."""
         revision = after_revision
         while True:
+            if revision == 0:
+                # WatchCatalog reads 0 as "from the current revision", so a change landing before the
+                # stream opens would be missed for good; until the catalog has changed once, poll its
+                # revision and read it whole when it moves, then watch from that exact revision.
+                revision = await self._first_change(reload)
             try:
                 stream = self._stub.WatchCatalog(
                     cpb.WatchCatalogRequest(after_revision=revision), metadata=self._metadata
