@@ -39,6 +39,7 @@ def _start_up(
         GOVMESH_AUTHZ_PORT=str(_free_port()),
         GOVMESH_EXCHANGE_PORT=str(_free_port()),
         GOVMESH_MASTERS_PORT=str(_free_port()),
+        GOVMESH_WARNINGS_PORT=str(_free_port()),
         GOVMESH_DATABASE_URL=database_url,
         GOVMESH_SHUTDOWN_GRACE_SECONDS="2",
         **extra,
