@@ -136,8 +136,13 @@ def up(
         applications_set_up = False
         for service, address in addresses.items():
             if SERVICES[service].startswith("govmesh.apps.") and not applications_set_up:
-                changes = asyncio.run(_set_up_applications(config))
-                console.print(f"applications: {len(changes)} shipped grants and catalog changes applied")
+                try:
+                    changes = asyncio.run(_set_up_applications(config))
+                    console.print(f"applications: {len(changes)} shipped grants and catalog changes applied")
+                except Exception as error:  # the mesh still runs; `govmesh apps setup` can finish it later
+                    console.print(
+                        f"[yellow]applications' grants not applied ({error}); run `govmesh apps setup`[/yellow]"
+                    )
                 applications_set_up = True
             process = runner.start(service, address)
             console.print(f"starting {service} on {address} …")
