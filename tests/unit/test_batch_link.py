@@ -7,6 +7,7 @@ import pytest
 
 from bench.masters import Generator, pairwise_scores, write_csv
 from govmesh.kernel.identifiers import make_credit_code
+from govmesh.services.masters import batch, columns
 from govmesh.services.masters.batch import INPUT_HEADER, MalformedInputError, link_csv, read_prepared
 from govmesh.services.masters.domain.comparisons import default_model
 from govmesh.services.masters.domain.records import Kind, prepare
@@ -143,3 +144,13 @@ def test_values_with_spaces_around_them_are_read_as_without(tmp_path: Path) -> N
     plain = read_prepared(write(tmp_path / "plain.csv", HEADER + "\n" + GOOD_ROWS[3] + "\n"))
     assert prepared.keys == [("PSB", "p1")]
     assert prepared.table().to_pylist() == plain.table().to_pylist()
+
+
+def test_worker_processes_prepare_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_csv(Generator(8).dataset(300), tmp_path / "in.csv")
+    alone = read_prepared(tmp_path / "in.csv")
+    monkeypatch.setattr(batch, "_PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(columns, "_PARALLEL_FROM", 1)
+    pooled = read_prepared(tmp_path / "in.csv")
+    assert pooled.table().equals(alone.table())
+    assert pooled.problems == alone.problems

@@ -2,9 +2,11 @@
 
 import csv
 import io
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -39,6 +41,8 @@ OUTPUT_HEADER: Final = ("record_id", "department", "master_id", "match", "score"
 _REQUIRED: Final = ("record_id", "kind", "department", "name")
 # Arrow reads the file in blocks of this size: memory holds one block of raw text at a time.
 _BLOCK_BYTES: Final = 8 << 20
+# Below this file size, starting worker processes costs more than it saves.
+_PARALLEL_FROM_BYTES: Final = 4 << 20
 # Only for the progress bar's total: a record line is about this long.
 _BYTES_PER_RECORD_GUESS: Final = 130
 
@@ -183,9 +187,11 @@ def _checked_keys(batch: pa.RecordBatch) -> tuple[pa.Array, pa.Array, pa.Array]:
     return department, record_id, kind
 
 
-def _prepared(batches: Iterable[pa.RecordBatch], progress: ProgressCallback, total: int) -> _Prepared:
+def _prepared(
+    batches: Iterable[pa.RecordBatch], progress: ProgressCallback, total: int, executor: Executor | None = None
+) -> _Prepared:
     prepared = _Prepared()
-    cache = ValueCache()
+    cache = ValueCache(executor)
     for batch in batches:
         keys = _checked_keys(batch)
         table, problems = prepare_batch(batch, prepared.count, cache)
@@ -204,9 +210,15 @@ def read_prepared(path: Path, progress: ProgressCallback = _no_progress) -> _Pre
     The file is streamed through Arrow's CSV reader and prepared column-wise; when anything is
     wrong with it, the exact row-by-row reader finds the first bad line to report.
     """
-    total = max(path.stat().st_size // _BYTES_PER_RECORD_GUESS, 1)
+    size = path.stat().st_size
+    total = max(size // _BYTES_PER_RECORD_GUESS, 1)
     try:
-        return _prepared(_raw_batches(path), progress, total)
+        if size < _PARALLEL_FROM_BYTES:
+            return _prepared(_raw_batches(path), progress, total)
+        # The per-value normalisation is pure Python: worker processes put every core to it.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as executor:
+            return _prepared(_raw_batches(path), progress, total, executor)
     except (_NeedsExactCheck, pa.ArrowInvalid):
         return _prepared(_exact_batches(_decoded_lines(path.read_bytes())), progress, total)
 
@@ -299,8 +311,8 @@ def _link_by_model(
     state: tuple[_Groups, _Outcome, _Forbidden],
 ) -> None:
     groups, outcome, forbidden = state
-    # Strongest evidence first, so that a refused merge (two credit codes) never blocks a better one.
-    edges = sorted(predict_links(table, model, thresholds.review), key=lambda edge: -edge[2])
+    # Strongest evidence first (predict_links orders them), so that a refused merge never blocks a better one.
+    edges = predict_links(table, model, thresholds.review)
     undecided: list[tuple[int, int]] = []
     for left, right, probability in edges:
         if forbidden.forbids(left, right):
