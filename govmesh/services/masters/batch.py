@@ -349,28 +349,32 @@ def link_table(
     return groups, outcome
 
 
-def _write_output(path: Path, prepared: _Prepared, groups: _Groups, outcome: _Outcome) -> None:
-    keys, problems = prepared.keys, prepared.problems
-    kinds = prepared.kind_column().to_pylist()
+def _output_columns(prepared: _Prepared, roots: list[int], outcome: _Outcome) -> Iterable[tuple[str, ...]]:
+    departments = pa.chunked_array(prepared.departments, pa.string())
+    record_ids = pa.chunked_array(prepared.record_ids, pa.string())
+    # A group is named after its first record in the file: stable for a given input, readable in review.
+    labels = pc.binary_join_element_wise(prepared.kind_column(), departments, record_ids, "/")
+    reviews = pa.array([None if review is None else roots[review] for review in outcome.review_with], pa.int64())
+    return zip(
+        record_ids.to_pylist(),
+        departments.to_pylist(),
+        labels.take(pa.array(roots, pa.int64())).to_pylist(),
+        outcome.match,
+        [f"{score:.6f}" for score in outcome.score],
+        pc.fill_null(pa.chunked_array(prepared.problem_values, pa.string()), "").to_pylist(),
+        pc.fill_null(labels.take(reviews), "").to_pylist(),
+        strict=True,
+    )
 
-    def master_id(root: int) -> str:
-        # A group is named after its first record in the file: stable for a given input, readable in review.
-        department, record_id = keys[root]
-        return f"{kinds[root]}/{department}/{record_id}"
 
+def _write_output(path: Path, rows: Iterable[tuple[str, ...]]) -> None:
     # Written beside the target and renamed into place, so that a failed run leaves no partial file.
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow(OUTPUT_HEADER)
-            for position, (department, record_id) in enumerate(keys):
-                review = outcome.review_with[position]
-                writer.writerow((
-                    record_id, department, master_id(groups.find(position)), outcome.match[position],
-                    f"{outcome.score[position]:.6f}", problems[position] or "",
-                    "" if review is None else master_id(groups.find(review)),
-                ))  # fmt: skip
+            writer.writerows(rows)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -396,12 +400,12 @@ def link_csv(
     if estimate:
         chosen = _estimated(prepared, chosen)
     groups, outcome = link_table(prepared, chosen, thresholds or Thresholds(), progress)
-    _write_output(output_path, prepared, groups, outcome)
+    roots = [groups.find(position) for position in range(prepared.count)]
+    _write_output(output_path, _output_columns(prepared, roots, outcome))
     progress("write", prepared.count, prepared.count)
-    roots = {groups.find(position) for position in range(prepared.count)}
     return BatchSummary(
         records=prepared.count,
-        masters=len(roots),
+        masters=len(set(roots)),
         linked_by_rule=sum(1 for match in outcome.match if match.startswith("exact_")),
         linked_by_model=outcome.match.count(MODEL_NAME),
         review=sum(1 for review in outcome.review_with if review is not None),
