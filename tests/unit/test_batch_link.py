@@ -7,10 +7,11 @@ import pytest
 
 from bench.masters import Generator, pairwise_scores, write_csv
 from govmesh.kernel.identifiers import make_credit_code
+from govmesh.services.masters import batch, columns
 from govmesh.services.masters.batch import INPUT_HEADER, MalformedInputError, link_csv, read_prepared
 from govmesh.services.masters.domain.comparisons import default_model
-from govmesh.services.masters.domain.records import Kind
-from govmesh.services.masters.splink_model import estimate_model
+from govmesh.services.masters.domain.records import Kind, prepare
+from govmesh.services.masters.splink_model import COLUMNS, estimate_model
 
 HEADER = ",".join(INPUT_HEADER)
 CODE = make_credit_code("440106", 4242)
@@ -123,3 +124,33 @@ def test_splink_em_trained_on_a_small_labelled_set_links_it_accurately(tmp_path:
     )
     assert scores["precision"] >= 0.99
     assert scores["recall"] >= 0.9
+
+
+def test_the_file_is_prepared_exactly_as_each_record_would_be_on_its_own(tmp_path: Path) -> None:
+    # The batch normalises each distinct value once, column-wise; the service prepares record by record.
+    records = Generator(7).dataset(400)
+    write_csv(records, tmp_path / "in.csv")
+    prepared = read_prepared(tmp_path / "in.csv")
+    rows = prepared.table().to_pylist()
+    assert prepared.problems == [prepare(item.record).identifier_problem for item in records]
+    for row, item in zip(rows, records, strict=True):
+        expected = prepare(item.record)
+        assert row == {"unique_id": row["unique_id"], **{name: getattr(expected, name) for name in COLUMNS}}
+
+
+def test_values_with_spaces_around_them_are_read_as_without(tmp_path: Path) -> None:
+    padded = " p1 , person , PSB , 胡丽娟 ,, 440112751003064 , 黄埔区中山大道936号 ,, 440112 ,, 1975-10-03 , 女 "
+    prepared = read_prepared(write(tmp_path / "in.csv", HEADER + "\n" + padded + "\n"))
+    plain = read_prepared(write(tmp_path / "plain.csv", HEADER + "\n" + GOOD_ROWS[3] + "\n"))
+    assert prepared.keys == [("PSB", "p1")]
+    assert prepared.table().to_pylist() == plain.table().to_pylist()
+
+
+def test_worker_processes_prepare_the_same_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_csv(Generator(8).dataset(300), tmp_path / "in.csv")
+    alone = read_prepared(tmp_path / "in.csv")
+    monkeypatch.setattr(batch, "_PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(columns, "_PARALLEL_FROM", 1)
+    pooled = read_prepared(tmp_path / "in.csv")
+    assert pooled.table().equals(alone.table())
+    assert pooled.problems == alone.problems

@@ -2,21 +2,25 @@
 
 import csv
 import io
+import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from govmesh.kernel.names import company_forms_compatible
+from govmesh.services.masters.columns import PREPARED_SCHEMA, ValueCache, prepare_batch
 from govmesh.services.masters.domain.comparisons import LinkageModel, default_model
-from govmesh.services.masters.domain.records import DepartmentRecord, Kind, PreparedRecord, prepare
+from govmesh.services.masters.domain.records import DepartmentRecord, Kind
 from govmesh.services.masters.domain.rules import MODEL_NAME, Thresholds, identifier_rule
-from govmesh.services.masters.splink_model import estimate_model, predict_links, records_table
+from govmesh.services.masters.splink_model import estimate_model, predict_links
 
 __all__ = [
     "INPUT_HEADER",
@@ -35,7 +39,12 @@ INPUT_HEADER: Final = (
 )  # fmt: skip
 OUTPUT_HEADER: Final = ("record_id", "department", "master_id", "match", "score", "invalid_identifier", "review_with")
 _REQUIRED: Final = ("record_id", "kind", "department", "name")
-_CHUNK: Final = 50_000
+# Arrow reads the file in blocks of this size: memory holds one block of raw text at a time.
+_BLOCK_BYTES: Final = 8 << 20
+# Below this file size, starting worker processes costs more than it saves.
+_PARALLEL_FROM_BYTES: Final = 4 << 20
+# Only for the progress bar's total: a record line is about this long.
+_BYTES_PER_RECORD_GUESS: Final = 130
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (stage, done, total) while a batch runs; total is 0 when not known in advance."""
@@ -93,44 +102,125 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
 class _Prepared:
     """Prepared records held column-wise (Arrow) so that a million of them stay small."""
 
-    batches: list[pa.RecordBatch] = field(default_factory=list)
-    keys: list[tuple[str, str]] = field(default_factory=list)
-    kinds: list[Kind] = field(default_factory=list)
-    problems: list[str | None] = field(default_factory=list)
+    tables: list[pa.Table] = field(default_factory=list)
+    departments: list[pa.Array] = field(default_factory=list)
+    record_ids: list[pa.Array] = field(default_factory=list)
+    kind_values: list[pa.Array] = field(default_factory=list)
+    problem_values: list[pa.Array] = field(default_factory=list)
+    count: int = 0
 
-    def add_chunk(self, chunk: list[PreparedRecord], first_id: int) -> None:
-        table = records_table(chunk, range(first_id, first_id + len(chunk)))
-        self.batches.extend(table.to_batches())
-        for record in chunk:
-            self.keys.append((record.key.department, record.key.record_id))
-            self.kinds.append(record.kind)
-            self.problems.append(record.identifier_problem)
+    def add(self, table: pa.Table, keys: tuple[pa.Array, pa.Array, pa.Array], problems: pa.Array) -> None:
+        self.tables.append(table)
+        self.departments.append(keys[0])
+        self.record_ids.append(keys[1])
+        self.kind_values.append(keys[2])
+        self.problem_values.append(problems)
+        self.count += table.num_rows
 
     def table(self) -> pa.Table:
-        schema = records_table([]).schema
-        return pa.Table.from_batches(self.batches, schema=schema)
+        return pa.concat_tables(self.tables) if self.tables else PREPARED_SCHEMA.empty_table()
+
+    def kind_column(self) -> pa.ChunkedArray:
+        return pa.chunked_array(self.kind_values, pa.string())
+
+    @property
+    def kinds(self) -> list[Kind]:
+        return [Kind(value) for value in self.kind_column().to_pylist()]
+
+    @property
+    def keys(self) -> list[tuple[str, str]]:
+        departments = pa.chunked_array(self.departments, pa.string()).to_pylist()
+        return list(zip(departments, pa.chunked_array(self.record_ids, pa.string()).to_pylist(), strict=True))
+
+    @property
+    def problems(self) -> list[str | None]:
+        problems: list[str | None] = pa.chunked_array(self.problem_values, pa.string()).to_pylist()
+        return problems
 
 
-def read_prepared(path: Path, progress: ProgressCallback = _no_progress) -> _Prepared:
-    """Read, check and prepare every record of a CSV file; MalformedInputError on the first bad line."""
-    text = _decoded_lines(path.read_bytes())
-    total = text.count("\n")
-    prepared = _Prepared()
+def _exact_batches(text: str) -> Iterator[pa.RecordBatch]:
+    """The rows read the exact, row-by-row way: MalformedInputError at the first bad line."""
     seen: set[tuple[str, str]] = set()
-    chunk: list[PreparedRecord] = []
+    rows: list[list[str]] = []
     for line, row in _rows(text):
         record = _record_from_row(row, line)
         if record.key in seen:
             raise MalformedInputError(line, f"record {record.department}/{record.record_id} appears twice")
         seen.add(record.key)
-        chunk.append(prepare(record))
-        if len(chunk) == _CHUNK:
-            prepared.add_chunk(chunk, len(prepared.keys))
-            chunk = []
-            progress("read", len(prepared.keys), total)
-    prepared.add_chunk(chunk, len(prepared.keys))
-    progress("read", len(prepared.keys), total)
+        rows.append(row)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(INPUT_HEADER)
+    yield pa.record_batch([pa.array(column, pa.string()) for column in columns], names=list(INPUT_HEADER))
+
+
+def _raw_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    # Every column as text, empty as "", so that the fields are exactly what the file says.
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(INPUT_HEADER, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if tuple(name.strip() for name in reader.schema.names) != INPUT_HEADER:
+        raise _NeedsExactCheck
+    yield from reader
+
+
+class _NeedsExactCheck(Exception):
+    """The fast reader found something wrong; the exact reader says which line."""
+
+
+def _stripped(column: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(column)
+
+
+def _checked_keys(batch: pa.RecordBatch) -> tuple[pa.Array, pa.Array, pa.Array]:
+    required = [_stripped(batch.column(INPUT_HEADER.index(name))) for name in _REQUIRED]
+    if any(pc.any(pc.equal(column, "")).as_py() for column in required):
+        raise _NeedsExactCheck
+    record_id, kind, department, _ = required
+    if not pc.all(pc.is_in(kind, pa.array([item.value for item in Kind]))).as_py():
+        raise _NeedsExactCheck
+    return department, record_id, kind
+
+
+def _prepared(
+    batches: Iterable[pa.RecordBatch], progress: ProgressCallback, total: int, executor: Executor | None = None
+) -> _Prepared:
+    prepared = _Prepared()
+    cache = ValueCache(executor)
+    for batch in batches:
+        keys = _checked_keys(batch)
+        table, problems = prepare_batch(batch, prepared.count, cache)
+        prepared.add(table, keys, problems)
+        progress("read", prepared.count, total)
+    keys = pa.table({"department": pa.chunked_array(prepared.departments, pa.string()),
+                     "record_id": pa.chunked_array(prepared.record_ids, pa.string())})  # fmt: skip
+    if keys.group_by(["department", "record_id"]).aggregate([]).num_rows != keys.num_rows:
+        raise _NeedsExactCheck
     return prepared
+
+
+def read_prepared(path: Path, progress: ProgressCallback = _no_progress) -> _Prepared:
+    """Read, check and prepare every record of a CSV file; MalformedInputError on the first bad line.
+
+    The file is streamed through Arrow's CSV reader and prepared column-wise; when anything is
+    wrong with it, the exact row-by-row reader finds the first bad line to report.
+    """
+    size = path.stat().st_size
+    total = max(size // _BYTES_PER_RECORD_GUESS, 1)
+    try:
+        if size < _PARALLEL_FROM_BYTES:
+            return _prepared(_raw_batches(path), progress, total)
+        # The per-value normalisation is pure Python: worker processes put every core to it.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context) as executor:
+            return _prepared(_raw_batches(path), progress, total, executor)
+    except (_NeedsExactCheck, pa.ArrowInvalid):
+        return _prepared(_exact_batches(_decoded_lines(path.read_bytes())), progress, total)
 
 
 class _Groups:
@@ -221,8 +311,8 @@ def _link_by_model(
     state: tuple[_Groups, _Outcome, _Forbidden],
 ) -> None:
     groups, outcome, forbidden = state
-    # Strongest evidence first, so that a refused merge (two credit codes) never blocks a better one.
-    edges = sorted(predict_links(table, model, thresholds.review), key=lambda edge: -edge[2])
+    # Strongest evidence first (predict_links orders them), so that a refused merge never blocks a better one.
+    edges = predict_links(table, model, thresholds.review)
     undecided: list[tuple[int, int]] = []
     for left, right, probability in edges:
         if forbidden.forbids(left, right):
@@ -249,7 +339,7 @@ def link_table(
     groups = _Groups(table.column("identifier").to_pylist())
     outcome = _Outcome.empty(table.num_rows)
     forbidden = _Forbidden(table.column("branch").to_pylist(), table.column("form").to_pylist())
-    kinds = pa.array([kind.value for kind in prepared.kinds], pa.string())
+    kinds = prepared.kind_column()
     for step, kind in enumerate(Kind, start=1):
         subset = table.filter(pc.equal(kinds, kind.value))
         if subset.num_rows:
@@ -259,30 +349,36 @@ def link_table(
     return groups, outcome
 
 
-def _write_output(path: Path, prepared: _Prepared, groups: _Groups, outcome: _Outcome) -> None:
+def _output_columns(prepared: _Prepared, roots: list[int], outcome: _Outcome) -> Iterable[tuple[str, ...]]:
+    departments = pa.chunked_array(prepared.departments, pa.string())
+    record_ids = pa.chunked_array(prepared.record_ids, pa.string())
+    # A group is named after its first record in the file: stable for a given input, readable in review.
+    labels = pc.binary_join_element_wise(prepared.kind_column(), departments, record_ids, "/")
+    reviews = pa.array([None if review is None else roots[review] for review in outcome.review_with], pa.int64())
+    return zip(
+        record_ids.to_pylist(),
+        departments.to_pylist(),
+        labels.take(pa.array(roots, pa.int64())).to_pylist(),
+        outcome.match,
+        [f"{score:.6f}" for score in outcome.score],
+        pc.fill_null(pa.chunked_array(prepared.problem_values, pa.string()), "").to_pylist(),
+        pc.fill_null(labels.take(reviews), "").to_pylist(),
+        strict=True,
+    )
+
+
+def _write_output(path: Path, rows: Iterable[tuple[str, ...]]) -> None:
     # Written beside the target and renamed into place, so that a failed run leaves no partial file.
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow(OUTPUT_HEADER)
-            for position, (department, record_id) in enumerate(prepared.keys):
-                review = outcome.review_with[position]
-                writer.writerow((
-                    record_id, department, _master_id(prepared, groups.find(position)), outcome.match[position],
-                    f"{outcome.score[position]:.6f}", prepared.problems[position] or "",
-                    "" if review is None else _master_id(prepared, groups.find(review)),
-                ))  # fmt: skip
+            writer.writerows(rows)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-def _master_id(prepared: _Prepared, root: int) -> str:
-    # A group is named after its first record in the file: stable for a given input, readable in review.
-    department, record_id = prepared.keys[root]
-    return f"{prepared.kinds[root].value}/{department}/{record_id}"
 
 
 def link_csv(
@@ -304,12 +400,12 @@ def link_csv(
     if estimate:
         chosen = _estimated(prepared, chosen)
     groups, outcome = link_table(prepared, chosen, thresholds or Thresholds(), progress)
-    _write_output(output_path, prepared, groups, outcome)
-    progress("write", len(prepared.keys), len(prepared.keys))
-    roots = {groups.find(position) for position in range(len(prepared.keys))}
+    roots = [groups.find(position) for position in range(prepared.count)]
+    _write_output(output_path, _output_columns(prepared, roots, outcome))
+    progress("write", prepared.count, prepared.count)
     return BatchSummary(
-        records=len(prepared.keys),
-        masters=len(roots),
+        records=prepared.count,
+        masters=len(set(roots)),
         linked_by_rule=sum(1 for match in outcome.match if match.startswith("exact_")),
         linked_by_model=outcome.match.count(MODEL_NAME),
         review=sum(1 for review in outcome.review_with if review is not None),
@@ -319,7 +415,7 @@ def link_csv(
 
 def _estimated(prepared: _Prepared, starting: Mapping[Kind, LinkageModel]) -> dict[Kind, LinkageModel]:
     table = prepared.table()
-    kinds = pa.array([kind.value for kind in prepared.kinds], pa.string())
+    kinds = prepared.kind_column()
     estimated = dict(starting)
     for kind in Kind:
         subset = table.filter(pc.equal(kinds, kind.value))

@@ -160,12 +160,16 @@ def predict_links(
     batch_size: int = 100_000,
 ) -> Iterator[tuple[int, int, float]]:
     """Score the blocked pairs of a table with Splink and yield (unique_id_l, unique_id_r, probability)
-    for each pair at or above `threshold`, in batches so that memory holds one batch of pairs at a time."""
+    for each pair at or above `threshold`, most probable first (ties by position), in batches so that
+    memory holds one batch of pairs at a time; DuckDB does the ordering."""
     connection = connection or duckdb.connect()
     linker = _linker(table, model, connection)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    cursor = connection.execute(f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}")
-    while rows := cursor.fetchmany(batch_size):
-        for left, right, probability in rows:
-            yield int(left), int(right), float(probability)
+    reader = connection.sql(
+        f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name} "
+        "ORDER BY match_probability DESC, unique_id_l, unique_id_r"
+    ).to_arrow_reader(batch_size)
+    for batch in reader:
+        lefts, rights, probabilities = (column.to_pylist() for column in batch.columns)
+        yield from zip(lefts, rights, probabilities, strict=True)
     predictions.drop_table_from_database_and_remove_from_cache()

@@ -21,9 +21,15 @@ __all__ = [
     "Kind",
     "PreparedRecord",
     "RecordKey",
+    "birth_facts",
     "canonical_district",
+    "enterprise_name_fields",
+    "identifier_fields",
     "normalise_date",
+    "normalise_gender",
     "prepare",
+    "prepare_address",
+    "prepare_person_name",
 ]
 
 
@@ -122,12 +128,12 @@ def _none_if_empty(text: str) -> str | None:
     return text or None
 
 
-def _identifier_fields(record: DepartmentRecord) -> tuple[str | None, str | None, str | None]:
-    written = record.uscc if record.kind is Kind.ENTERPRISE else record.id_number
+def identifier_fields(kind: Kind, written: str) -> tuple[str | None, str | None, str | None]:
+    """A written identifier of a kind as (valid canonical form, cleaned text, problem); Nones when empty."""
     cleaned = clean_identifier(written)
     if not cleaned:
         return None, None, None
-    if record.kind is Kind.ENTERPRISE:
+    if kind is Kind.ENTERPRISE:
         valid = normalise_credit_code(cleaned)
         problem = None if valid else check_credit_code(cleaned)
     else:
@@ -136,34 +142,57 @@ def _identifier_fields(record: DepartmentRecord) -> tuple[str | None, str | None
     return valid, (valid or cleaned), problem
 
 
+def normalise_gender(text: str) -> str | None:
+    """'M', 'F', or None when the written gender is empty or not one of the known spellings."""
+    return _GENDERS.get(clean_identifier(text))
+
+
+def prepare_address(text: str) -> str | None:
+    """The normalised address, None when nothing is written."""
+    return _none_if_empty(normalise_address(text)) if text else None
+
+
+def prepare_person_name(text: str) -> str | None:
+    """The normalised person name, None when nothing is left of it."""
+    return _none_if_empty(normalise_person_name(text))
+
+
+def enterprise_name_fields(text: str) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+    """An enterprise name as the compared fields (name, trade_name, industry, form, branch)."""
+    name = normalise_enterprise_name(text)
+    return _none_if_empty(name.core), _none_if_empty(name.trade_name), name.industry, name.form, name.branch
+
+
+def birth_facts(identifier: str | None) -> tuple[str | None, str | None]:
+    """The birth date (ISO) and gender a valid citizen ID states, to fill in what a department left out."""
+    if identifier is None:
+        return None, None
+    return citizen_id_birth_date(identifier).isoformat(), citizen_id_gender(identifier)
+
+
 def _prepare_person(record: DepartmentRecord, identifier: str | None) -> tuple[str | None, str | None]:
-    date = normalise_date(record.birth_date)
-    gender = _GENDERS.get(clean_identifier(record.gender))
-    # The citizen ID states birth date and gender; use them where the department left them out.
-    if identifier is not None:
-        date = date or citizen_id_birth_date(identifier).isoformat()
-        gender = gender or citizen_id_gender(identifier)
-    return date, gender
+    stated_date, stated_gender = birth_facts(identifier)
+    return normalise_date(record.birth_date) or stated_date, normalise_gender(record.gender) or stated_gender
 
 
 def prepare(record: DepartmentRecord) -> PreparedRecord:
     """Normalise a department record for comparison: identifiers checked, names, address and codes canonical."""
-    identifier, identifier_text, problem = _identifier_fields(record)
-    address = _none_if_empty(normalise_address(record.address)) if record.address else None
+    written = record.uscc if record.kind is Kind.ENTERPRISE else record.id_number
+    identifier, identifier_text, problem = identifier_fields(record.kind, written)
+    address = prepare_address(record.address)
     district = canonical_district(record.district)
     if record.kind is Kind.ENTERPRISE:
-        name = normalise_enterprise_name(record.name)
+        name, trade_name, industry, form, branch = enterprise_name_fields(record.name)
         return PreparedRecord(
             key=record.key, kind=record.kind, identifier=identifier, identifier_text=identifier_text,
-            identifier_problem=problem, name=_none_if_empty(name.core), trade_name=_none_if_empty(name.trade_name),
-            industry=name.industry, form=name.form, branch=name.branch, address=address,
-            legal_rep=_none_if_empty(normalise_person_name(record.legal_rep)), district=district,
+            identifier_problem=problem, name=name, trade_name=trade_name, industry=industry, form=form,
+            branch=branch, address=address, legal_rep=prepare_person_name(record.legal_rep), district=district,
             date=normalise_date(record.established), gender=None,
         )  # fmt: skip
     date, gender = _prepare_person(record, identifier)
     return PreparedRecord(
         key=record.key, kind=record.kind, identifier=identifier, identifier_text=identifier_text,
-        identifier_problem=problem, name=_none_if_empty(normalise_person_name(record.name)), trade_name=None,
+        identifier_problem=problem, name=prepare_person_name(record.name), trade_name=None,
         industry=None, form=None, branch=None, address=address, legal_rep=None, district=district,
         date=date, gender=gender,
     )  # fmt: skip
