@@ -149,11 +149,14 @@ def up(
             if service == "console":
                 healthy = supervisor.wait_http_healthy(f"http://{address}/healthz", timeout=60, process=process)
             else:
+                # Internal ports are mutual TLS with each service's certificate; the gateway per its setting.
+                internal = service != "gateway"
                 healthy = supervisor.wait_healthy(
                     address,
                     timeout=120,
-                    credentials_dir=certs_dir if service == "gateway" and config.gateway_tls else None,
+                    credentials_dir=certs_dir if internal or config.gateway_tls else None,
                     process=process,
+                    service=service if internal else None,
                 )
             log_path = config.data_dir / "logs" / f"{service}.log"
             if not healthy:

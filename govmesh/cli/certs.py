@@ -10,7 +10,7 @@ import typer
 
 from govmesh.cli.common import AsJson, console, fitting_table, print_json
 from govmesh.runtime import issuance
-from govmesh.runtime.certs import CertificateAuthority, serial_hex
+from govmesh.runtime.certs import SERVICE_CODES, CertificateAuthority, serial_hex
 from govmesh.runtime.config import settings
 from govmesh.runtime.identity import Principal
 
@@ -24,21 +24,33 @@ def certs_init(
         typer.Option("--host", help="A DNS name or IP address departments reach the gateway by (repeatable)."),
     ] = None,
 ) -> None:
-    """Create the hub's CA and the gateway's certificate (kept if present; re-issued when a --host is new)."""
+    """Create the hub's CA, the gateway's and each service's certificate (kept if present; the gateway's re-issued for a new --host)."""
     config = settings()
     authority = CertificateAuthority(config.certs_dir)
     authority.init()
     issuance.ensure_gateway(authority, host or [])
+    for code in SERVICE_CODES:
+        if not authority.has(f"service-{code}"):
+            authority.issue_service(code)
     hosts = ", ".join(issuance.gateway_hosts(authority))
-    console.print(f"CA and gateway certificate in {authority.directory}; the gateway's names: {hosts}")
+    console.print(f"CA, gateway and service certificates in {authority.directory}; the gateway's names: {hosts}")
 
 
 @certs_app.command("issue")
 def certs_issue(
-    identity: Annotated[str, typer.Argument(help="kind/code, e.g. department/AIC, maintainer/ops, auditor/audit")],
+    identity: Annotated[
+        str, typer.Argument(help="kind/code, e.g. department/AIC, maintainer/ops, auditor/audit, service/catalog")
+    ],
     days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
+    host: Annotated[
+        list[str] | None, typer.Option(help="For service/<code>: another host name or address it is reached at.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="For service/<code>: write it, with ca.pem and crl.pem, to this directory (a replica's)."),
+    ] = None,
 ) -> None:
-    """Issue a client certificate whose identity is spiffe://govmesh/<kind>/<code>."""
+    """Issue a certificate whose identity is spiffe://govmesh/<kind>/<code> (a service's also serves its port)."""
     principal = known_principal(identity)
     authority = CertificateAuthority(settings().certs_dir)
     if not authority.exists:
@@ -47,8 +59,12 @@ def certs_issue(
         raise typer.BadParameter(
             f"{identity} has a certificate already; `govmesh certs renew {identity}` replaces it deliberately"
         )
-    name = authority.issue_client(principal, days=days)
-    console.print(f"{authority.path(name, 'pem')} and {authority.path(name, 'key')}: {principal.spiffe_id()}")
+    if principal.kind == "service":
+        name = authority.issue_service(principal.code, tuple(host or ()), days=days, out=out)
+    else:
+        name = authority.issue_client(principal, days=days)
+    directory = out if out is not None and principal.kind == "service" else authority.directory
+    console.print(f"{directory / (name + '.pem')} and {directory / (name + '.key')}: {principal.spiffe_id()}")
 
 
 def _authority() -> CertificateAuthority:
@@ -64,7 +80,7 @@ def certs_revoke(
         str, typer.Argument(help="kind/code (department/AIC), a file name (department-AIC) or a hex serial number")
     ],
 ) -> None:
-    """Revoke a certificate: its serial goes on the CA-signed crl.pem, which the gateway rereads within seconds."""
+    """Revoke a certificate: its serial goes on the CA-signed crl.pem, which every process rereads within seconds."""
     authority = _authority()
     try:
         serial = authority.revoke(certificate)

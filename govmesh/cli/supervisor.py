@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 import socket
@@ -16,10 +17,12 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from govmesh.runtime.certs import GATEWAY_NAME, CertificateAuthority
+from govmesh.runtime.certs import GATEWAY_NAME, SERVICE_CODES, CertificateAuthority, service_host_name
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal
 
+# A service certificate this close to its end is reissued at the next `govmesh up`.
+RENEW_BEFORE = dt.timedelta(days=30)
 # Hub roles that get a certificate on first start, beside one per department.
 ROLE_PRINCIPALS = (Principal("maintainer", "ops"), Principal("admin", "hub"), Principal("auditor", "audit"))
 # Mesh services that call others as themselves: the masters service reads the catalog as `service/masters`.
@@ -27,7 +30,12 @@ SERVICE_PRINCIPALS = (Principal("service", "masters"),)
 
 
 def ensure_development_certificates(settings: Settings, department_codes: list[str]) -> Path:
-    """Creates the development CA, the gateway's certificate and one per department and role, once."""
+    """Creates the development CA, the gateway's certificate and one per department and role, once.
+
+    Each mesh service gets its own certificate (`service-<code>`) for its internal port and its
+    calls to the others; one missing, expired or within RENEW_BEFORE of its end is issued afresh,
+    so every `govmesh up` leaves the services with current certificates.
+    """
     authority = CertificateAuthority(settings.data_dir / "certs")
     authority.init()
     if not authority.has(GATEWAY_NAME):
@@ -35,6 +43,13 @@ def ensure_development_certificates(settings: Settings, department_codes: list[s
     for principal in [*(Principal("department", c) for c in department_codes), *ROLE_PRINCIPALS, *SERVICE_PRINCIPALS]:
         if not authority.has(f"{principal.kind}-{principal.code}"):
             authority.issue_client(principal)
+    renew_from = dt.datetime.now(dt.UTC) + RENEW_BEFORE
+    revoked = authority.revoked_serials()
+    for code in SERVICE_CODES:
+        name = f"service-{code}"
+        current = authority.certificate(name) if authority.has(name) else None
+        if current is None or current.not_valid_after_utc <= renew_from or current.serial_number in revoked:
+            authority.issue_service(code)
     return authority.directory
 
 
@@ -58,10 +73,12 @@ def wait_healthy(
     timeout: float,
     credentials_dir: Path | None = None,
     process: subprocess.Popen[bytes] | None = None,
+    service: str | None = None,
 ) -> bool:
     """Polls grpc.health.v1 until the process reports SERVING, exits, or the time runs out.
 
-    With `credentials_dir`, the check goes over mutual TLS as the hub administrator.
+    With `credentials_dir`, the check goes over mutual TLS as the hub administrator; with
+    `service` too, it checks that the process presents that mesh service's certificate.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,7 +91,8 @@ def wait_healthy(
                 authority = CertificateAuthority(credentials_dir)
                 pair = authority.key_pair("admin-hub")
                 creds = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
-                channel = grpc.secure_channel(address, creds)
+                options = [("grpc.ssl_target_name_override", service_host_name(service))] if service else []
+                channel = grpc.secure_channel(address, creds, options=options)
             with channel:
                 reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:

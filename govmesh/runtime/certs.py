@@ -17,6 +17,10 @@ from govmesh.runtime.identity import Principal
 
 CA_NAME = "ca"
 GATEWAY_NAME = "gateway"
+# The mesh's own services: each has one certificate, `service-<code>`, that it both serves its
+# internal port with and calls the other services with.
+SERVICE_CODES = ("catalog", "authz", "exchange", "masters", "gateway")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 # The revocation list beside the certificates: `crl.pem`, signed by the CA, reread by the gateway.
 CRL_NAME = "crl"
 # A CRL must name its next update; the gateway ignores it (the file is reread whenever it changes),
@@ -171,7 +175,12 @@ class CertificateAuthority:
         return cert, key
 
     def issue_client(self, principal: Principal, *, days: int = 365, not_before: dt.datetime | None = None) -> str:
-        """Issues a client certificate whose only identity is the principal's SPIFFE URI SAN."""
+        """Issues a client certificate whose only identity is the principal's SPIFFE URI SAN.
+
+        A `service/<code>` principal gets a service certificate (`issue_service`), which also serves.
+        """
+        if principal.kind == "service" and not_before is None:
+            return self.issue_service(principal.code, days=days)
         name = f"{principal.kind}-{principal.code}"
         self._issue(
             name,
@@ -184,15 +193,30 @@ class CertificateAuthority:
         return name
 
     def issue_server(
-        self, name: str = GATEWAY_NAME, hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"), *, days: int = 365
+        self, name: str = GATEWAY_NAME, hosts: tuple[str, ...] = LOOPBACK_HOSTS, *, days: int = 365
     ) -> str:
-        sans: list[x509.GeneralName] = []
-        for host in hosts:
-            try:
-                sans.append(x509.IPAddress(ipaddress.ip_address(host)))
-            except ValueError:
-                sans.append(x509.DNSName(host))
-        self._issue(name, common_name=name, sans=sans, usage=ExtendedKeyUsageOID.SERVER_AUTH, days=days)
+        self._issue(name, common_name=name, sans=_host_names(hosts), usage=ExtendedKeyUsageOID.SERVER_AUTH, days=days)
+        return name
+
+    def issue_service(self, code: str, hosts: tuple[str, ...] = (), *, days: int = 365) -> str:
+        """Issues a mesh service's certificate: `spiffe://govmesh/service/<code>`, for serving and for calling.
+
+        Its DNS name `<code>.service.govmesh` is what callers verify (whatever address they dial),
+        so a replica on another machine needs no certificate per host; `hosts` adds more names.
+        """
+        principal = Principal("service", code)
+        name = client_cert_name(principal)
+        sans = [
+            x509.UniformResourceIdentifier(principal.spiffe_id()),
+            *_host_names((service_host_name(code), *LOOPBACK_HOSTS, *hosts)),
+        ]
+        self._issue(
+            name,
+            common_name=principal.header_value(),
+            sans=sans,
+            usage=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+            days=days,
+        )
         return name
 
     def _issue(
@@ -201,7 +225,7 @@ class CertificateAuthority:
         *,
         common_name: str,
         sans: list[x509.GeneralName],
-        usage: x509.ObjectIdentifier,
+        usage: x509.ObjectIdentifier | list[x509.ObjectIdentifier],
         days: int,
         not_before: dt.datetime | None = None,
     ) -> None:
@@ -225,7 +249,7 @@ class CertificateAuthority:
             .not_valid_after(start + dt.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(usage if isinstance(usage, list) else [usage]), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
         _write_private(self.path(name, "key"), _key_pem(key))
@@ -313,3 +337,18 @@ class CertificateAuthority:
 
 def client_cert_name(principal: Principal) -> str:
     return f"{principal.kind}-{principal.code}"
+
+
+def service_host_name(code: str) -> str:
+    """The DNS name a mesh service's certificate carries and its callers check, wherever it runs."""
+    return f"{code}.service.govmesh"
+
+
+def _host_names(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    sans: list[x509.GeneralName] = []
+    for host in dict.fromkeys(hosts):
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            sans.append(x509.DNSName(host))
+    return sans

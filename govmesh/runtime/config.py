@@ -37,7 +37,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; empty means SQLite at <data_dir>/govmesh.db. "
         "Use postgresql+psycopg://user@host/db for PostgreSQL.",
     )
-    host: str = Field(default="127.0.0.1", description="Address the internal services bind to.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the internal services bind to; their ports are mutual TLS with service certificates, "
+        "so 0.0.0.0 is safe where replicas on other machines must reach them.",
+    )
     gateway_host: str = Field(default="127.0.0.1", description="Address the gateway binds to.")
     gateway_port: int = Field(default=50051, description="The gateway's public port.")
     http_port: int = Field(
@@ -58,10 +62,10 @@ class Settings(BaseSettings):
     console_login_minutes: int = Field(
         default=10, description="How long a `govmesh console login` link may wait before it is used (once)."
     )
-    catalog_port: int = Field(default=50061, description="Loopback port of the catalog service.")
-    authz_port: int = Field(default=50062, description="Loopback port of the authz service.")
-    exchange_port: int = Field(default=50063, description="Loopback port of the exchange service.")
-    masters_port: int = Field(default=50064, description="Loopback port of the masters service.")
+    catalog_port: int = Field(default=50061, description="Internal port (mutual TLS) of the catalog service.")
+    authz_port: int = Field(default=50062, description="Internal port (mutual TLS) of the authz service.")
+    exchange_port: int = Field(default=50063, description="Internal port (mutual TLS) of the exchange service.")
+    masters_port: int = Field(default=50064, description="Internal port (mutual TLS) of the masters service.")
     catalog_targets: str = Field(
         default="",
         description="Comma-separated catalog replica addresses the gateway forwards to (and authz reads the "
@@ -115,7 +119,8 @@ class Settings(BaseSettings):
     )
     gateway_revocation_check_seconds: float = Field(
         default=1.0,
-        description="How often the gateway rereads <data_dir>/certs/crl.pem (`govmesh certs revoke`).",
+        description="How often the gateway and every service reread <data_dir>/certs/crl.pem (`govmesh certs "
+        "revoke`): a revoked certificate's calls and open streams end within this period.",
     )
     shutdown_grace_seconds: float = Field(default=10.0, description="How long in-flight calls may drain after SIGTERM.")
     catalog_refresh_seconds: float = Field(

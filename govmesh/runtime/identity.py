@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 # The gateway sets this header after verifying the caller's certificate, and strips any copy a
-# caller sent; internal services listen on loopback only and believe it from nobody else.
+# caller sent; internal services believe it only from a peer whose certificate says service/gateway.
 PRINCIPAL_HEADER = "x-govmesh-principal"
 SPIFFE_PREFIX = "spiffe://govmesh/"
 # A SPIFFE ID path segment: ASCII letters, digits, dots, dashes and underscores, and not "." or "..".
@@ -62,5 +62,15 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous", "-")
+# The one peer whose word about who a call is for is believed: it verified that caller's certificate.
+GATEWAY_SERVICE = Principal("service", "gateway")
+
+
+def acting_principal(peer: Principal, forwarded: str | None) -> Principal:
+    """Who a call acts as: its verified peer, or what it forwarded if (and only if) that peer is the gateway."""
+    if peer == GATEWAY_SERVICE and forwarded:
+        return Principal.parse(forwarded)
+    return peer
+
 
 current_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("current_principal", default=ANONYMOUS)

@@ -15,7 +15,8 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry import metrics, trace
 
 from govmesh.runtime import errors
-from govmesh.runtime.identity import PRINCIPAL_HEADER, Principal, current_principal
+from govmesh.runtime.identity import ANONYMOUS, PRINCIPAL_HEADER, acting_principal, current_principal
+from govmesh.runtime.mtls import PeerCache, PeerCertificate, RevocationList, peer_certificate
 
 log = logging.getLogger("govmesh.rpc")
 
@@ -83,8 +84,12 @@ def _resolved(handler: grpc.RpcMethodHandler | None) -> Callable[[grpc.HandlerCa
     return continuation
 
 
-class _GuardingInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
+class GuardingInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
     """Base for interceptors that wrap the handler's body rather than its lookup."""
+
+    def applies_to(self, method: str) -> bool:
+        """Whether calls of `method` run inside the guard (all of them unless a subclass narrows it)."""
+        return True
 
     @abc.abstractmethod
     def guard(self, context: grpc.aio.ServicerContext, method: str) -> AbstractAsyncContextManager[None]:
@@ -96,22 +101,58 @@ class _GuardingInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        if handler is None:
+        if handler is None or not self.applies_to(handler_call_details.method):
             return handler
         return wrap_handler(handler, handler_call_details.method, self.guard)
 
 
-class IdentityInterceptor(_GuardingInterceptor):
-    """Makes the gateway-verified principal the `current_principal` of the call."""
+class IdentityInterceptor(GuardingInterceptor):
+    """Makes the call's principal, from its verified peer certificate, the `current_principal` of the call.
+
+    A peer acts as its certificate's identity; `x-govmesh-principal` is believed only from a peer
+    whose certificate says `service/gateway`. A revoked certificate, or one naming no govmesh
+    identity, is refused (UNAUTHENTICATED) even on a connection it opened before. A server without
+    TLS has no verified peers: every caller is anonymous.
+    """
+
+    def __init__(self, revocations: RevocationList | None = None):
+        self._peers = PeerCache(peer_certificate)
+        self._revocations = revocations
 
     @asynccontextmanager
     async def guard(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
-        principal = Principal.parse(_metadata_value(context, PRINCIPAL_HEADER) or "")
+        peer = self._peers(context)
+        principal = ANONYMOUS
+        if peer is not None:
+            refusal = peer_refusal(peer, self._revocations)
+            if refusal is not None:
+                code, status = status_for(refusal)
+                await context.abort(
+                    code, status.message, trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),)
+                )
+            principal = acting_principal(peer.principal, _metadata_value(context, PRINCIPAL_HEADER))
         token = current_principal.set(principal)
         try:
             yield
         finally:
             current_principal.reset(token)
+
+
+def peer_refusal(peer: PeerCertificate, revocations: RevocationList | None) -> errors.Unauthenticated | None:
+    """Why a verified certificate may not call: it names no govmesh identity, or it was revoked; None if it may."""
+    if peer.principal.is_anonymous:
+        return errors.Unauthenticated(
+            "the client certificate names no govmesh identity (a spiffe://govmesh/<kind>/<code> URI SAN)",
+            reason="NO_IDENTITY",
+        )
+    if revocations is not None and peer.serial in revocations.serials:
+        who = peer.principal.header_value()
+        return errors.Unauthenticated(
+            f"certificate {peer.serial_hex} of {who} has been revoked",
+            reason="CERTIFICATE_REVOKED",
+            metadata={"serial_number": peer.serial_hex, "principal": who},
+        )
+    return None
 
 
 def _metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
@@ -121,7 +162,7 @@ def _metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
     return None
 
 
-class MetricsInterceptor(_GuardingInterceptor):
+class MetricsInterceptor(GuardingInterceptor):
     """Counts calls and errors and records latency per RPC and per principal."""
 
     def __init__(self, service: str):
@@ -226,12 +267,17 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
     return deserialize
 
 
+def malformed_request() -> errors.InvalidArgument:
+    """The answer to request bytes that are not a valid message of the method's type."""
+    return errors.InvalidArgument(
+        "the request is not a valid message of this method's type",
+        [errors.FieldViolation("request", "could not be parsed")],
+    )
+
+
 def _reject_malformed(request: Any) -> None:
     if request is _MALFORMED:
-        raise errors.InvalidArgument(
-            "the request is not a valid message of this method's type",
-            [errors.FieldViolation("request", "could not be parsed")],
-        )
+        raise malformed_request()
 
 
 async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -240,7 +286,7 @@ async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
         yield request
 
 
-class ErrorInterceptor(_GuardingInterceptor):
+class ErrorInterceptor(GuardingInterceptor):
     """Turns domain errors into statuses with details; hides the text of unexpected ones.
 
     It also answers unparseable request bytes with INVALID_ARGUMENT, where gRPC alone would say

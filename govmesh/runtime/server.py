@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from govmesh.runtime.interceptors import ErrorInterceptor, IdentityInterceptor, MetricsInterceptor
+from govmesh.runtime.mtls import RevocationList, ServiceTLS
 
 log = logging.getLogger("govmesh.server")
 
@@ -25,18 +27,24 @@ def server_options(max_message_bytes: int) -> list[tuple[str, int]]:
     ]
 
 
-def standard_interceptors(name: str, error_domain: str = "") -> list[grpc.aio.ServerInterceptor]:
+def standard_interceptors(
+    name: str, error_domain: str = "", revocations: RevocationList | None = None
+) -> list[grpc.aio.ServerInterceptor]:
     """The chain every service runs: tracing, metrics, the caller's identity, domain errors → statuses."""
     return [
         aio_server_interceptor(),  # type: ignore[no-untyped-call]
         MetricsInterceptor(name),
-        IdentityInterceptor(),
+        IdentityInterceptor(revocations),
         ErrorInterceptor(error_domain),
     ]
 
 
 class MeshServer:
-    """A grpc.aio server with the mesh's standard parts; services add their servicers to `grpc_server`."""
+    """A grpc.aio server with the mesh's standard parts; services add their servicers to `grpc_server`.
+
+    With `tls` (a service's own certificate) the port is mutual TLS: a peer without a certificate
+    from the hub's CA never completes the handshake, and a revoked one is refused call by call.
+    """
 
     def __init__(
         self,
@@ -47,10 +55,22 @@ class MeshServer:
         interceptors: Sequence[grpc.aio.ServerInterceptor] | None = None,
         credentials: grpc.ServerCredentials | None = None,
         error_domain: str = "",
+        tls: ServiceTLS | None = None,
     ):
         self.name = name
         self.service_names = list(service_names)
-        chain = list(interceptors) if interceptors is not None else standard_interceptors(name, error_domain)
+        self.revocations: RevocationList | None = None
+        self._revocation_check_seconds = 1.0
+        if tls is not None:
+            credentials = tls.server_credentials()
+            self.revocations = RevocationList(tls.authority)
+            self.revocations.reload_if_changed()
+            self._revocation_check_seconds = tls.revocation_check_seconds
+        chain = (
+            list(interceptors)
+            if interceptors is not None
+            else standard_interceptors(name, error_domain, self.revocations)
+        )
         self.grpc_server = grpc.aio.server(interceptors=chain, options=server_options(max_message_bytes))
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)
@@ -60,6 +80,7 @@ class MeshServer:
         self.port = 0
         self._credentials = credentials
         self._on_stop: list[Callable[[], object]] = []
+        self._revocation_follower: asyncio.Task[None] | None = None
 
     def on_stop(self, callback: Callable[[], object]) -> None:
         """Registers cleanup (a function or coroutine function) run after the last call drained."""
@@ -72,6 +93,9 @@ class MeshServer:
         else:
             self.port = self.grpc_server.add_insecure_port(address)
         await self.grpc_server.start()
+        if self.revocations is not None and self._revocation_follower is None:
+            follow = self.revocations.follow(self._revocation_check_seconds)
+            self._revocation_follower = asyncio.get_running_loop().create_task(follow)
         await self.set_serving(True)
         return self.port
 
@@ -84,6 +108,11 @@ class MeshServer:
         """Goes NOT_SERVING so balancers move away, lets in-flight calls drain, then stops."""
         await self.health.enter_graceful_shutdown()
         await self.grpc_server.stop(grace)
+        if self._revocation_follower is not None:
+            self._revocation_follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._revocation_follower
+            self._revocation_follower = None
         for callback in self._on_stop:
             result = callback()
             if asyncio.iscoroutine(result):

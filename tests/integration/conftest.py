@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.certs import SERVICE_CODES, CertificateAuthority
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal
 from tests.integration.mesh import Mesh, start_mesh
@@ -58,6 +58,9 @@ def mesh_settings(tmp_path: Path) -> Settings:
     authority = CertificateAuthority(tmp_path / "certs")
     authority.init()
     authority.issue_server()
+    # Every hop inside a test mesh is mutual TLS too: each service with its own certificate.
+    for code in SERVICE_CODES:
+        authority.issue_service(code)
     for principal in ("department/AIC", "department/LTAX", "maintainer/ops", "auditor/audit"):
         authority.issue_client(Principal.parse(principal))
     # The HTTP door stays closed here (its default port is fixed); its own tests open it on port 0.
@@ -77,7 +80,7 @@ async def mesh(mesh_settings: Settings, database_url: str) -> AsyncIterator[Mesh
 
 
 # Principals the authz tests act as, beyond those every mesh test has.
-AUTHZ_PRINCIPALS = ("department/NTAX", "department/QTS", "department/PSB", "admin/hub", "service/exchange")
+AUTHZ_PRINCIPALS = ("department/NTAX", "department/QTS", "department/PSB", "admin/hub")
 
 
 @pytest.fixture

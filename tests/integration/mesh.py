@@ -10,8 +10,9 @@ from govmesh.contracts.authz.v1 import authz_pb2_grpc
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
 from govmesh.contracts.masters.v1 import masters_pb2_grpc
-from govmesh.runtime.certs import CertificateAuthority
+from govmesh.runtime.certs import CertificateAuthority, service_host_name
 from govmesh.runtime.config import Settings
+from govmesh.runtime.identity import Principal
 from govmesh.runtime.server import MeshServer
 from govmesh.services.authz import main as authz_main
 from govmesh.services.catalog import main as catalog_main
@@ -44,6 +45,20 @@ class Mesh:
         pair = authority.key_pair(identity.replace("/", "-"))
         creds = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
         channel = grpc.aio.secure_channel(self.gateway_address, creds)
+        self.channels.append(channel)
+        return channel
+
+    def internal_channel(self, address: str, service: str, identity: str | None = None) -> grpc.aio.Channel:
+        """Straight to a service's internal port over mutual TLS, with `identity`'s certificate (none: plaintext)."""
+        if identity is None:
+            channel = grpc.aio.insecure_channel(address)
+        else:
+            authority = CertificateAuthority(self.settings.certs_dir)
+            pair = authority.key_pair(identity.replace("/", "-"))
+            creds = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
+            channel = grpc.aio.secure_channel(
+                address, creds, options=[("grpc.ssl_target_name_override", service_host_name(service))]
+            )
         self.channels.append(channel)
         return channel
 
@@ -105,6 +120,10 @@ async def start_mesh(
         upstreams["exchange"] = [exchange_address]
     masters = None
     if with_masters:
+        # The masters service acts in the exchange as its department, by that department's certificate.
+        authority = CertificateAuthority(settings.certs_dir)
+        if not authority.has(f"department-{settings.masters_department}"):
+            authority.issue_client(Principal("department", settings.masters_department))
         masters = await masters_main.build(
             settings.model_copy(
                 update={

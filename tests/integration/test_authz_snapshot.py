@@ -126,9 +126,9 @@ async def test_a_snapshot_decides_like_the_service_audits_its_denials_and_serves
 
 async def test_a_snapshot_rebuilds_from_a_full_read_after_authz_restarts(authz_mesh: Mesh, database_url: str) -> None:
     assert authz_mesh.authz is not None
-    # Straight to authz on loopback, as the gateway embeds it, so that restarting authz breaks the watch.
-    channel = grpc.aio.insecure_channel(authz_mesh.authz_address)
-    snapshot = PolicySnapshot(channel, metadata=[(PRINCIPAL_HEADER, "service/gateway")], reconnect_seconds=0.05)
+    # Straight to authz's internal port, as the gateway embeds it, so that restarting authz breaks the watch.
+    channel = authz_mesh.internal_channel(authz_mesh.authz_address, "authz", "service/gateway")
+    snapshot = PolicySnapshot(channel, reconnect_seconds=0.05)
     await snapshot.start()
     try:
         grant = await approved_grant(authz_mesh.authz_stub, application())
@@ -150,4 +150,3 @@ async def test_a_snapshot_rebuilds_from_a_full_read_after_authz_restarts(authz_m
         assert snapshot.check(READ_CONDITIONAL).reason is Reason.GRANT_REVOKED
     finally:
         await snapshot.close()
-        await channel.close()

@@ -29,10 +29,10 @@ async def test_a_second_start_on_the_same_database_finds_the_catalog_already_the
     again = await catalog_main.build(mesh.settings, database_url)
     port = await again.start("127.0.0.1:0")
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
+        from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 
-            stats = await catalog_pb2_grpc.CatalogServiceStub(channel).GetCatalogStats(pb.GetCatalogStatsRequest())
+        channel = mesh.internal_channel(f"127.0.0.1:{port}", "catalog", "service/gateway")
+        stats = await catalog_pb2_grpc.CatalogServiceStub(channel).GetCatalogStats(pb.GetCatalogStatsRequest())
         assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
         first = await mesh.catalog_stub().GetCatalogStats(pb.GetCatalogStatsRequest())
         assert stats.revision == first.revision

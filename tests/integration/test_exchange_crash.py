@@ -21,7 +21,8 @@ from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
 from govmesh.runtime.certs import CertificateAuthority
 from govmesh.runtime.config import Settings
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.identity import GATEWAY_SERVICE, Principal
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.server import MeshServer
 from govmesh.services.authz import main as authz_main
 from govmesh.services.catalog import main as catalog_main
@@ -76,7 +77,8 @@ class ExchangeProcess:
 
     async def serving(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+        tls = ServiceTLS(CertificateAuthority(Path(self.env["GOVMESH_DATA_DIR"]) / "certs"), GATEWAY_SERVICE)
+        async with tls.channel([f"127.0.0.1:{self.port}"], "exchange") as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 assert self.process is not None and self.process.poll() is None, self.log.read_text()[-3000:]

@@ -16,6 +16,7 @@ from govmesh.contracts.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from govmesh.runtime.certs import CertificateAuthority
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.server import MeshServer
 from govmesh.services.gateway import main as gateway_main
 from tests.integration.helpers import details_of, reason_of
@@ -171,7 +172,9 @@ class _DeadlineEcho(catalog_pb2_grpc.CatalogServiceServicer):
 
 
 async def test_calls_get_the_default_deadline_and_no_more_than_the_maximum(mesh_settings: Settings) -> None:
-    upstream = MeshServer("deadline-echo", ["catalog.v1.CatalogService"], interceptors=[])
+    upstream = MeshServer(
+        "deadline-echo", ["catalog.v1.CatalogService"], interceptors=[], tls=ServiceTLS.of(mesh_settings, "catalog")
+    )
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(_DeadlineEcho(), upstream.grpc_server)
     port = await upstream.start("127.0.0.1:0")
     gateway = await gateway_main.build(mesh_settings, {"catalog": [f"127.0.0.1:{port}"]})

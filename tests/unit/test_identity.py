@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govmesh.runtime.identity import ANONYMOUS, KIND_ROLES, SPIFFE_PREFIX, Principal
+from govmesh.runtime.identity import ANONYMOUS, KIND_ROLES, SPIFFE_PREFIX, Principal, acting_principal
 
 KINDS = sorted(k for k in KIND_ROLES if k != "anonymous")
 SEGMENT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
@@ -102,3 +102,18 @@ def test_parsing_never_raises_and_grants_a_role_only_to_a_known_kind_and_a_well_
     else:
         assert principal == ANONYMOUS
         assert principal.roles == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "acting"),
+    [
+        ("service/gateway", "department/AIC", "department/AIC"),
+        ("service/gateway", None, "service/gateway"),
+        ("service/gateway", "nonsense", "anonymous/-"),
+        ("department/AIC", "admin/hub", "department/AIC"),
+        ("service/exchange", "admin/hub", "service/exchange"),
+        ("admin/hub", "department/AIC", "admin/hub"),
+    ],
+)
+def test_only_the_gateway_may_say_whom_a_call_is_for(peer: str, forwarded: str | None, acting: str) -> None:
+    assert acting_principal(Principal.parse(peer), forwarded).header_value() == acting

@@ -11,7 +11,7 @@ A copy is a few hundred thousand long-lived objects. An embedding process does w
 stops walking them, and its full collections no longer pause decisions for tens of milliseconds.
 Reference counting still frees whatever a later change replaces.
 
-    snapshot = PolicySnapshot(channel)          # a channel to authz, as a `service/...` principal
+    snapshot = PolicySnapshot(channel)          # policy_channel(...): mutual TLS as a `service/...` certificate
     await snapshot.start()
     gc.collect(); gc.freeze()                   # advised: see above
     decision = snapshot.check(AccessQuery("department", "LTAX", Action.SUBSCRIBE, "102.001"))
@@ -37,7 +37,8 @@ from govmesh.contracts.authz.v1 import authz_pb2_grpc
 from govmesh.kernel.policy import convert as policy_convert
 from govmesh.kernel.policy.model import AccessDecision, AccessQuery, PrincipalEntry, SnapshotContents
 from govmesh.kernel.policy.policy import Policy, denial_entry
-from govmesh.runtime.identity import PRINCIPAL_HEADER, Principal
+from govmesh.runtime.identity import Principal
+from govmesh.runtime.mtls import ServiceTLS
 
 log = logging.getLogger("govmesh.authz.snapshot")
 
@@ -226,12 +227,12 @@ class PolicySnapshot:
                 )
 
 
-def policy_channel(targets: Sequence[str], max_message_bytes: int) -> grpc.aio.Channel:
-    """A channel to authz's replicas (loopback, round_robin) for an enforcement point's snapshot."""
-    target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
-    return grpc.aio.insecure_channel(
-        target,
-        options=[
+def policy_channel(targets: Sequence[str], max_message_bytes: int, tls: ServiceTLS) -> grpc.aio.Channel:
+    """A channel to authz's replicas (mutual TLS as the enforcement point's own certificate, round_robin)."""
+    return tls.channel(
+        targets,
+        "authz",
+        [
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.service_config", '{"loadBalancingConfig": [{"round_robin": {}}]}'),
         ],
@@ -239,8 +240,11 @@ def policy_channel(targets: Sequence[str], max_message_bytes: int) -> grpc.aio.C
 
 
 async def start_snapshot(channel: grpc.aio.Channel, reader: Principal, timeout: float = 60.0) -> PolicySnapshot:
-    """A started snapshot read as `reader` (an enforcement point), retried while authz is still starting."""
-    snapshot = PolicySnapshot(channel, metadata=((PRINCIPAL_HEADER, reader.header_value()),))
+    """A started snapshot read by `reader` (an enforcement point), retried while authz is still starting.
+
+    authz knows the reader from the certificate of `channel` (see `policy_channel`); `reader` names it in logs.
+    """
+    snapshot = PolicySnapshot(channel)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     delay = 0.2

@@ -27,22 +27,24 @@ from govmesh.contracts.catalog.v1 import catalog_pb2 as catalog_pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog.follower import CatalogFollower, CatalogRead
 from govmesh.runtime.identity import PRINCIPAL_HEADER
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.services.authz import convert
 from govmesh.services.authz.usecases import Authz
 
 log = logging.getLogger("govmesh.authz.catalog")
 
-# Authz calls the catalog on loopback as a mesh service, like the gateway forwards callers.
+# Authz calls the catalog as service/authz: its certificate says so (the catalog ignores this header
+# from anyone but the gateway; it stays for catalogs that read it from their logs).
 CALLER = (PRINCIPAL_HEADER, "service/authz")
 
 
-def catalog_channel(addresses: list[str]) -> grpc.aio.Channel:
-    """One channel over the catalog's replicas, round robin across the healthy ones."""
-    target = addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+def catalog_channel(addresses: list[str], tls: ServiceTLS) -> grpc.aio.Channel:
+    """One channel over the catalog's replicas, round robin across the healthy ones, as authz's own certificate."""
     config = {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
-    return grpc.aio.insecure_channel(
-        target,
-        options=[("grpc.service_config", json.dumps(config)), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+    return tls.channel(
+        addresses,
+        "catalog",
+        [("grpc.service_config", json.dumps(config)), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from govmesh.contracts.authz.v1 import authz_pb2, authz_pb2_grpc
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
 from govmesh.runtime.signals import Signals
@@ -39,11 +40,12 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     signals = Signals(asyncio.get_running_loop())
     authz = Authz(AuthzRepository(engine), on_change=lambda: signals.fire_from_thread(POLICY_TOPIC))
     await asyncio.to_thread(authz.start)
-    channel = catalog_channel(settings.catalog_upstreams())
+    tls = ServiceTLS.of(settings, "authz")
+    channel = catalog_channel(settings.catalog_upstreams(), tls)
     feed = CatalogFeed(authz, channel)
     catalog_revision = await _first_catalog_read(feed, authz, settings)
     server = MeshServer(
-        "authz", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=ERROR_DOMAIN
+        "authz", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=ERROR_DOMAIN, tls=tls
     )
     authz_pb2_grpc.add_AuthzServiceServicer_to_server(AuthzServicer(authz, signals), server.grpc_server)
     background = BackgroundTasks()

@@ -10,6 +10,7 @@ from pathlib import Path
 from govmesh.contracts.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.server import MeshServer
 from govmesh.runtime.signals import Signals
 from govmesh.services.catalog.persistence.repository import CatalogRepository
@@ -33,7 +34,9 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     catalog = Catalog(CatalogRepository(engine))
     await asyncio.to_thread(catalog.start)
     signals = Signals()
-    server = MeshServer("catalog", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes)
+    server = MeshServer(
+        "catalog", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, tls=ServiceTLS.of(settings, "catalog")
+    )
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(catalog, signals), server.grpc_server)
 
     async def follow_other_replicas() -> None:

@@ -15,6 +15,7 @@ from govmesh.contracts.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from govmesh.kernel.policy.snapshot import policy_channel, start_snapshot
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
 from govmesh.services.exchange import gauges, retention
@@ -57,10 +58,11 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     url = database_url or settings.resolved_database_url()
     engine = make_engine(url)
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "exchange_alembic_version")
-    mirror = CatalogMirror(settings.catalog_upstreams(), settings.max_message_bytes)
+    tls = ServiceTLS.of(settings, "exchange")
+    mirror = CatalogMirror(settings.catalog_upstreams(), tls, settings.max_message_bytes)
     await mirror.load()
     mirror.start_watching()
-    authz = policy_channel(settings.authz_upstreams(), settings.max_message_bytes)
+    authz = policy_channel(settings.authz_upstreams(), settings.max_message_bytes, tls)
     snapshot = await start_snapshot(authz, EXCHANGE_PRINCIPAL)
     signals = Signals()
     policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
@@ -68,7 +70,11 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     exchange = Exchange(stores, lambda: mirror.view, policy, signals)
     gauges.watch(stores.ledger, exchange.upkeep)
     server = MeshServer(
-        "exchange", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=EXCHANGE_DOMAIN
+        "exchange",
+        [SERVICE_NAME],
+        max_message_bytes=settings.max_message_bytes,
+        error_domain=EXCHANGE_DOMAIN,
+        tls=tls,
     )
     exchange_pb2_grpc.add_ExchangeServiceServicer_to_server(ExchangeServicer(exchange), server.grpc_server)
 

@@ -12,13 +12,12 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-import grpc
-
 from govmesh.contracts.catalog.v1 import catalog_pb2 as cpb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog import convert as catalog_convert
 from govmesh.kernel.catalog.follower import CatalogFollower, CatalogRead
 from govmesh.kernel.catalog.view import CatalogView
+from govmesh.runtime.mtls import ServiceTLS
 
 log = logging.getLogger("govmesh.exchange.catalog")
 
@@ -26,11 +25,12 @@ log = logging.getLogger("govmesh.exchange.catalog")
 class CatalogMirror:
     """A CatalogView of the live catalog, replaced whenever the catalog changes."""
 
-    def __init__(self, targets: Sequence[str], max_message_bytes: int = 4 * 1024 * 1024):
-        target = targets[0] if len(targets) == 1 else "ipv4:" + ",".join(targets)
-        self._channel = grpc.aio.insecure_channel(
-            target,
-            options=[
+    def __init__(self, targets: Sequence[str], tls: ServiceTLS, max_message_bytes: int = 4 * 1024 * 1024):
+        # Mutual TLS as the exchange's own certificate: the catalog knows its reader as service/exchange.
+        self._channel = tls.channel(
+            targets,
+            "catalog",
+            [
                 ("grpc.max_receive_message_length", max_message_bytes),
                 ("grpc.service_config", '{"loadBalancingConfig": [{"round_robin": {}}]}'),
             ],

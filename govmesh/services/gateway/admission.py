@@ -11,6 +11,7 @@ import grpc
 from google.rpc import status_pb2
 
 from govmesh.runtime import errors
+from govmesh.runtime.interceptors import peer_refusal
 from govmesh.services.gateway.identity import Caller, RevocationList
 from govmesh.services.gateway.limits import Allowance, Limiter
 from govmesh.services.gateway.policy import CallPolicy
@@ -58,17 +59,11 @@ class Gate:
         if self.revocations is None:
             return caller
         certificate = caller.certificate
-        if certificate is None or caller.principal.is_anonymous:
-            raise errors.Unauthenticated(
-                "the client certificate names no govmesh identity (a spiffe://govmesh/<kind>/<code> URI SAN)",
-                reason="NO_IDENTITY",
-            )
-        if certificate.serial in self.revocations.serials:
-            raise errors.Unauthenticated(
-                f"certificate {certificate.serial_hex} of {caller.header} has been revoked",
-                reason="CERTIFICATE_REVOKED",
-                metadata={"serial_number": certificate.serial_hex, "principal": caller.header},
-            )
+        if certificate is None:
+            raise errors.Unauthenticated("the call carries no client certificate", reason="NO_IDENTITY")
+        refusal = peer_refusal(certificate, self.revocations)
+        if refusal is not None:
+            raise refusal
         return caller
 
     def admit(self, context: grpc.aio.ServicerContext, method: str, streaming: bool) -> Admission:

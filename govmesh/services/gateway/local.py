@@ -12,12 +12,13 @@ from typing import Any
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import DecodeError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import current_principal
-from govmesh.runtime.interceptors import status_for, wrap_handler
+from govmesh.runtime.interceptors import GuardingInterceptor, malformed_request, status_for, wrap_handler
 from govmesh.services.gateway.admission import Gate, refuse
 from govmesh.services.gateway.identity import ANONYMOUS_CALLER, Caller
 from govmesh.services.gateway.metrics import CallMetrics
@@ -72,6 +73,17 @@ class _Guard:
             self._metrics.record(method, principal, time.perf_counter() - started, code)
 
 
+def _parsed_after_admission(answer: Any, request_class: Any) -> Any:
+    async def parsed(request: bytes, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            message = request_class.FromString(request)
+        except DecodeError:
+            raise malformed_request() from None
+        return await answer(message, context)
+
+    return parsed
+
+
 def own_service(servicer: Any, service: ServiceDescriptor, gate: Gate, metrics: CallMetrics) -> grpc.GenericRpcHandler:
     """A handler for every (unary) method of `service`, answered by the servicer's method of the same name."""
     guard = _Guard(gate, metrics)
@@ -81,8 +93,37 @@ def own_service(servicer: Any, service: ServiceDescriptor, gate: Gate, metrics: 
             raise ValueError(f"{method.full_name}: the gateway's own methods are unary")
         request_class = message_factory.GetMessageClass(method.input_type)
         response_class = message_factory.GetMessageClass(method.output_type)
+        # The request arrives as bytes and is parsed inside the guard: after identity and limits.
         plain = grpc.unary_unary_rpc_method_handler(
-            getattr(servicer, method.name), request_class.FromString, response_class.SerializeToString
+            _parsed_after_admission(getattr(servicer, method.name), request_class),
+            None,
+            response_class.SerializeToString,
         )
         handlers[method.name] = wrap_handler(plain, f"/{service.full_name}/{method.name}", guard)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
+# Health and reflection tell whoever asks what the mesh runs and whether it is up.
+_PROBE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class ProbeGuard(GuardingInterceptor):
+    """Health and reflection on the public port answer only a verified, unrevoked principal.
+
+    An unauthenticated load balancer checks the port with TCP instead (see the README).
+    """
+
+    def __init__(self, gate: Gate):
+        self._gate = gate
+
+    def applies_to(self, method: str) -> bool:
+        return method.startswith(_PROBE_PREFIXES)
+
+    @asynccontextmanager
+    async def guard(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+        try:
+            self._gate.caller(context)
+        except errors.DomainError as refusal:
+            status_code, status = status_for(refusal)
+            await refuse(context, status_code, status)
+        yield

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
@@ -19,8 +18,9 @@ from govmesh.contracts.gateway.v1 import gateway_pb2
 from govmesh.contracts.masters.v1 import masters_pb2
 from govmesh.kernel.policy.snapshot import PolicySnapshot, policy_channel, start_snapshot
 from govmesh.runtime import telemetry
-from govmesh.runtime.certs import CA_NAME, GATEWAY_NAME, CertificateAuthority
+from govmesh.runtime.certs import GATEWAY_NAME, CertificateAuthority
 from govmesh.runtime.config import Settings
+from govmesh.runtime.mtls import ServiceTLS, server_credentials
 from govmesh.runtime.server import MeshServer
 from govmesh.services.gateway.admission import Gate
 from govmesh.services.gateway.authz_policy import GATEWAY_PRINCIPAL, SnapshotCallPolicy
@@ -28,7 +28,7 @@ from govmesh.services.gateway.doors import GatewayServer
 from govmesh.services.gateway.httpface.door import build_door
 from govmesh.services.gateway.identity import CertificateIdentities, RevocationList, anonymous
 from govmesh.services.gateway.limits import Limiter, load_limits
-from govmesh.services.gateway.local import own_service
+from govmesh.services.gateway.local import ProbeGuard, own_service
 from govmesh.services.gateway.metrics import CallMetrics
 from govmesh.services.gateway.policy import AdmitEveryVerifiedPrincipal, CallPolicy
 from govmesh.services.gateway.proxy import ForwardingHandler
@@ -51,36 +51,8 @@ def address(settings: Settings) -> str:
 
 
 def tls_credentials(authority: CertificateAuthority) -> grpc.ServerCredentials:
-    """Mutual TLS: the gateway's certificate, and client certificates required from the hub's CA.
-
-    gRPC asks for the configuration before every new connection's handshake, so a renewed gateway
-    certificate or CA file is used from the next connection on, without a restart.
-    """
-    files = [authority.path(GATEWAY_NAME, "pem"), authority.path(GATEWAY_NAME, "key"), authority.path(CA_NAME, "pem")]
-
-    def stamps() -> tuple[tuple[int, int], ...]:
-        return tuple((s.st_mtime_ns, s.st_ino) for s in map(os.stat, files))
-
-    def configuration() -> grpc.ServerCertificateConfiguration:
-        pair = authority.key_pair(GATEWAY_NAME)
-        return grpc.ssl_server_certificate_configuration([(pair.key, pair.cert)], root_certificates=authority.ca_pem())
-
-    loaded = [stamps()]
-
-    def fetch() -> grpc.ServerCertificateConfiguration | None:
-        try:
-            current = stamps()
-            if current == loaded[0]:
-                return None
-            fresh = configuration()
-        except Exception:  # a half-written file must not stop new connections: keep the last configuration
-            log.exception("could not reload the gateway's certificate; keeping the one in use")
-            return None
-        loaded[0] = current
-        log.info("gateway certificate or CA changed on disk; new connections use the new one")
-        return fresh
-
-    return grpc.dynamic_ssl_server_credentials(configuration(), fetch, require_client_authentication=True)
+    """Mutual TLS on the public port: the gateway's certificate, client certificates required from the hub's CA."""
+    return server_credentials(authority, GATEWAY_NAME)
 
 
 async def build(
@@ -102,6 +74,8 @@ async def build(
     if server_credentials is not None:
         revocations = RevocationList(authority)
         revocations.reload_if_changed()
+    # The gateway's own certificate for its hops to the services: the one whose forwarded principal they believe.
+    tls = ServiceTLS.of(settings, "gateway")
     limiter = Limiter(load_limits(settings.gateway_limits, max_message_bytes=settings.max_message_bytes))
     targets = dict(
         upstreams
@@ -117,7 +91,7 @@ async def build(
     if policy is None and "authz" in targets:
         # Where authz runs, the coarse check comes from its policy; the gateway opens only once
         # it holds a copy, so no call is ever let through on a missing policy.
-        authz_link = policy_channel(targets["authz"], settings.max_message_bytes)
+        authz_link = policy_channel(targets["authz"], settings.max_message_bytes, tls)
         snapshot = await start_snapshot(authz_link, GATEWAY_PRINCIPAL)
         policy = SnapshotCallPolicy(snapshot)
     gate = Gate(
@@ -129,15 +103,16 @@ async def build(
     metrics = CallMetrics()
     forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
     services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE, "masters": MASTERS}
-    pool = Upstreams()
+    pool = Upstreams(tls)
     for key, descriptor in services.items():
         if key in targets:
-            forwarding.add_service(descriptor, pool.add(descriptor.full_name, targets[key], settings.max_message_bytes))
+            upstream = pool.add(descriptor.full_name, key, targets[key], settings.max_message_bytes)
+            forwarding.add_service(descriptor, upstream)
     server = GatewayServer(
         "gateway",
         [*pool.by_service, GATEWAY.full_name],
         max_message_bytes=settings.max_message_bytes,
-        interceptors=[],
+        interceptors=[ProbeGuard(gate)],
         credentials=server_credentials,
     )
     servicer = GatewayServicer(GatewayQueries(gate.policy, limiter, pool))

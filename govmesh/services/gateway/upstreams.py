@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from govmesh.runtime.mtls import ServiceTLS
+
 LOAD_BALANCING_POLICY = "round_robin"
 _PROBE_TIMEOUT_SECONDS = 1.0
 
@@ -28,20 +30,23 @@ _HEALTH_OF_STATUS = {
 }
 
 
-def upstream_channel(addresses: Sequence[str], max_message_bytes: int) -> grpc.aio.Channel:
+def upstream_channel(
+    tls: ServiceTLS, service: str, addresses: Sequence[str], max_message_bytes: int
+) -> grpc.aio.Channel:
     """One channel over every replica: gRPC's round_robin across the ones its health checks find SERVING.
 
     Client-side health checking (`healthCheckConfig`) watches grpc.health.v1 on each replica, so a
     replica that drains (NOT_SERVING) or dies stops getting new calls without the gateway's help.
+    Every replica is reached over mutual TLS as `service/gateway`, and must prove it is `service`.
     """
-    target = addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
     service_config = {
         "loadBalancingConfig": [{LOAD_BALANCING_POLICY: {}}],
         "healthCheckConfig": {"serviceName": ""},
     }
-    return grpc.aio.insecure_channel(
-        target,
-        options=[
+    return tls.channel(
+        addresses,
+        service,
+        [
             ("grpc.service_config", json.dumps(service_config)),
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
@@ -116,14 +121,16 @@ async def _probe(endpoint: Endpoint, service: str) -> None:
 class Upstreams:
     """Every upstream service by its full name, and the probes that keep their replicas' health current."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ServiceTLS) -> None:
         self.by_service: dict[str, Upstream] = {}
+        self._tls = tls
 
-    def add(self, service: str, addresses: Sequence[str], max_message_bytes: int) -> Upstream:
+    def add(self, service: str, code: str, addresses: Sequence[str], max_message_bytes: int) -> Upstream:
+        """Adds service `service` (its full name), whose replicas hold the certificate of `service/<code>`."""
         upstream = Upstream(
             service,
-            [Endpoint(address, grpc.aio.insecure_channel(address)) for address in addresses],
-            upstream_channel(addresses, max_message_bytes),
+            [Endpoint(address, self._tls.channel([address], code)) for address in addresses],
+            upstream_channel(self._tls, code, addresses, max_message_bytes),
         )
         self.by_service[service] = upstream
         return upstream

@@ -17,6 +17,7 @@ from govmesh.kernel.policy.snapshot import PolicySnapshot, policy_channel, start
 from govmesh.runtime.config import Settings
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.server import MeshServer
 from govmesh.services.masters.domain.subjects import SubjectFields
 from govmesh.services.masters.feed import ExchangeFeed, follow_all, read_subjects, subject_filter
@@ -38,16 +39,28 @@ def address(settings: Settings) -> str:
     return f"{settings.host}:{settings.masters_port}"
 
 
-def _channel(addresses: list[str], max_message_bytes: int) -> grpc.aio.Channel:
-    target = addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+def _channel(tls: ServiceTLS, service: str, addresses: list[str], max_message_bytes: int) -> grpc.aio.Channel:
     config: dict[str, object] = {"loadBalancingConfig": [{"round_robin": {}}]}
-    return grpc.aio.insecure_channel(
-        target,
-        options=[
+    return tls.channel(
+        addresses,
+        service,
+        [
             ("grpc.service_config", json.dumps(config)),
             ("grpc.max_receive_message_length", max(max_message_bytes, 64 * 1024 * 1024)),
         ],
     )
+
+
+def _as_department(tls: ServiceTLS, code: str) -> ServiceTLS:
+    """The certificate of the department the service acts for in the exchange: its identity there."""
+    acting = ServiceTLS(tls.authority, Principal("department", code), tls.revocation_check_seconds)
+    if not acting.authority.has(acting.name):
+        raise RuntimeError(
+            f"masters acts for department/{code} in the exchange and needs its certificate "
+            f"{acting.authority.path(acting.name, 'pem')}: `govmesh up` issues one per department, or run "
+            f"`govmesh certs issue department/{code}`"
+        )
+    return acting
 
 
 class PolicyVisibility:
@@ -88,15 +101,18 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "masters_alembic_version")
     store = Store(engine)
     masters = await asyncio.to_thread(Masters, store)
-    catalog = _channel(settings.catalog_upstreams(), settings.max_message_bytes)
+    tls = ServiceTLS.of(settings, "masters")
+    catalog = _channel(tls, "catalog", settings.catalog_upstreams(), settings.max_message_bytes)
     subjects = await _subjects(catalog, settings)
-    authz = policy_channel(settings.authz_upstreams(), settings.max_message_bytes)
+    authz = policy_channel(settings.authz_upstreams(), settings.max_message_bytes, tls)
     snapshot = await start_snapshot(authz, MASTERS_PRINCIPAL)
-    exchange = _channel(settings.exchange_upstreams(), settings.max_message_bytes)
+    # In the exchange the service is the department it acts for, by that department's certificate.
+    acting = _as_department(tls, settings.masters_department)
+    exchange = _channel(acting, "exchange", settings.exchange_upstreams(), settings.max_message_bytes)
     feed = ExchangeFeed(masters, exchange, settings.masters_department)
     queries = Queries(store, PolicyVisibility(snapshot), lambda: subjects)
     server = MeshServer(
-        "masters", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=ERROR_DOMAIN
+        "masters", [SERVICE_NAME], max_message_bytes=settings.max_message_bytes, error_domain=ERROR_DOMAIN, tls=tls
     )
     masters_pb2_grpc.add_MastersServiceServicer_to_server(
         MastersServicer(masters, queries, feed.changed.set), server.grpc_server
