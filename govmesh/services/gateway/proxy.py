@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, cast
 
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
@@ -30,6 +30,7 @@ from govmesh.services.gateway.metrics import CallMetrics
 from govmesh.services.gateway.upstreams import Upstream
 
 tracer = trace.get_tracer("govmesh.gateway")
+T = TypeVar("T")
 
 # Metadata a caller may not pass on: transport headers, and anything that claims an identity
 # (the gateway writes the verified principal itself).
@@ -182,6 +183,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                 with self._span(route, context) as span:
                     metadata = self._metadata(context, principal)
                     call = upstream_call(sized, timeout=context.time_remaining(), metadata=metadata)
+                    settled = _FirstStatus(call)
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                     try:
@@ -191,7 +193,8 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         if sized.refusal is not None:
                             raise sized.refusal from None
                         raise
-                    except grpc.aio.AioRpcError as error:
+                    except grpc.aio.AioRpcError as failure:
+                        error = settled.genuine(failure)
                         code = error.code().name
                         upstream.failed_calls += 1
                         await _relay_error(error, context, span)
@@ -242,6 +245,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                 with self._span(route, context) as span:
                     metadata = self._metadata(context, principal)
                     call = upstream_call(request, timeout=context.time_remaining(), metadata=metadata)
+                    settled = _FirstStatus(call)
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                     try:
@@ -257,7 +261,8 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         if sized is not None and sized.refusal is not None:
                             raise sized.refusal from None
                         raise
-                    except grpc.aio.AioRpcError as error:
+                    except grpc.aio.AioRpcError as failure:
+                        error = settled.genuine(failure)
                         code = error.code().name
                         upstream.failed_calls += 1
                         await _relay_error(error, context, span)
@@ -300,6 +305,49 @@ class _SizedRequests:
                 # service never mistakes the cut stream for a complete one.
                 raise self.refusal
             yield message
+
+
+# What grpc.aio reports when a request message could not be sent because the call had just ended.
+_CORE_INTERNAL_ERROR = "Internal error from Core"
+
+
+class _FirstStatus:
+    """The status a client-streaming upstream call settled on first: the service's own answer.
+
+    grpc.aio writes the caller's request messages from a task of its own. When the service ends
+    the call (a refusal) while one of those writes is under way, the write fails and grpc.aio
+    overwrites the call's status with INTERNAL "Internal error from Core" — after the service's
+    status had arrived, if the write lost the race. The done callback runs when the first status
+    is set, so it holds the service's answer, which the relay passes on instead of the overwrite.
+    (When the failed write comes first, the service's status replaces it and is what the call
+    raises anyway.)
+    """
+
+    def __init__(self, call: grpc.aio.Call):
+        self._first: grpc.aio.AioRpcError | None = None
+        call.add_done_callback(self._settled)
+
+    def _settled(self, call: grpc.aio.Call) -> None:
+        code = _now(call.code())
+        if code is None or code == grpc.StatusCode.OK:
+            return
+        details = _now(call.details())
+        trailers = _now(call.trailing_metadata())
+        self._first = grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailers or grpc.aio.Metadata(), details)
+
+    def genuine(self, error: grpc.aio.AioRpcError) -> grpc.aio.AioRpcError:
+        overwritten = error.code() == grpc.StatusCode.INTERNAL and error.details() == _CORE_INTERNAL_ERROR
+        return self._first if overwritten and self._first is not None else error
+
+
+def _now(step: Coroutine[Any, Any, T]) -> T | None:
+    """The value of a coroutine that finishes without waiting (a finished call's status accessors); else None."""
+    try:
+        step.send(None)
+    except StopIteration as finished:
+        return cast(T, finished.value)
+    step.close()
+    return None
 
 
 def _relay_trailers(trailers: Any, context: grpc.aio.ServicerContext) -> None:
