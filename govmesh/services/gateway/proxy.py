@@ -24,7 +24,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import PRINCIPAL_HEADER
-from govmesh.runtime.interceptors import status_for
+from govmesh.runtime.interceptors import peer_refusal, status_for
 from govmesh.services.gateway.admission import Admission, Gate, message_too_large, refuse
 from govmesh.services.gateway.metrics import CallMetrics
 from govmesh.services.gateway.upstreams import Upstream
@@ -184,14 +184,15 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                     metadata = self._metadata(context, principal)
                     call = upstream_call(sized, timeout=context.time_remaining(), metadata=metadata)
                     settled = _FirstStatus(call)
+                    watch = _RevocationWatch(gate, admission, call)
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                     try:
                         response: bytes = await call
                     except asyncio.CancelledError:
-                        # A refused request message cancelled the upstream call (see _SizedRequests).
-                        if sized.refusal is not None:
-                            raise sized.refusal from None
+                        # A refused request message or a revoked certificate cancelled the upstream call.
+                        if (refusal := sized.refusal or watch.refusal) is not None:
+                            raise refusal from None
                         raise
                     except grpc.aio.AioRpcError as failure:
                         error = settled.genuine(failure)
@@ -199,6 +200,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         upstream.failed_calls += 1
                         await _relay_error(error, context, span)
                     finally:
+                        watch.close()
                         upstream.active_calls -= 1
                         if not call.done():
                             call.cancel()
@@ -246,6 +248,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                     metadata = self._metadata(context, principal)
                     call = upstream_call(request, timeout=context.time_remaining(), metadata=metadata)
                     settled = _FirstStatus(call)
+                    watch = _RevocationWatch(gate, admission, call)
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                     try:
@@ -257,9 +260,9 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                                 raise message_too_large(admission, len(response), "response")
                             yield response
                     except asyncio.CancelledError:
-                        # A refused request message cancelled the upstream call (see _SizedRequests).
-                        if sized is not None and sized.refusal is not None:
-                            raise sized.refusal from None
+                        # A refused request message or a revoked certificate cancelled the upstream call.
+                        if (refusal := (sized and sized.refusal) or watch.refusal) is not None:
+                            raise refusal from None
                         raise
                     except grpc.aio.AioRpcError as failure:
                         error = settled.genuine(failure)
@@ -267,6 +270,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         upstream.failed_calls += 1
                         await _relay_error(error, context, span)
                     finally:
+                        watch.close()
                         upstream.active_calls -= 1
                         # A caller who goes away, or a refused message, cancels the upstream call too.
                         if not call.done():
@@ -305,6 +309,34 @@ class _SizedRequests:
                 # service never mistakes the cut stream for a complete one.
                 raise self.refusal
             yield message
+
+
+class _RevocationWatch:
+    """Ends an open stream when its caller's certificate is revoked: the gate admits a call only at its start.
+
+    The revocation list is reread every `GOVMESH_GATEWAY_REVOCATION_CHECK_SECONDS`; at the reload
+    that lists the certificate, the upstream call is cancelled and the caller is answered
+    UNAUTHENTICATED with reason CERTIFICATE_REVOKED.
+    """
+
+    def __init__(self, gate: Gate, admission: Admission, call: grpc.aio.Call):
+        self.refusal: errors.DomainError | None = None
+        self._task: asyncio.Task[None] | None = None
+        revocations, certificate = gate.revocations, admission.caller.certificate
+        if revocations is None or certificate is None:
+            return
+
+        def cut(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and revocations is not None and certificate is not None:
+                self.refusal = peer_refusal(certificate, revocations)
+                call.cancel()
+
+        self._task = asyncio.get_running_loop().create_task(revocations.wait_revoked(certificate.serial))
+        self._task.add_done_callback(cut)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 # What grpc.aio reports when a request message could not be sent because the call had just ended.
