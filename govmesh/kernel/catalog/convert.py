@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -21,6 +21,7 @@ from govmesh.kernel.catalog.model import (
     Version,
 )
 from govmesh.kernel.catalog.validation import RecordViolation, TypedValue
+from govmesh.runtime import wellknown
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, ViolationCollector
 from govmesh.runtime.protoenum import EnumMapping
 
@@ -156,7 +157,7 @@ def record_values(record: pb.RecordValues) -> dict[str, TypedValue]:
         if which is None:
             values[code] = ("string", "")
         elif which == "datetime_value":
-            values[code] = ("datetime", value.datetime_value.ToDatetime(tzinfo=UTC))
+            values[code] = ("datetime", wellknown.moment(value.datetime_value, f"values[{code}].datetime_value"))
         else:
             values[code] = (VALUE_KINDS[which], getattr(value, which))
     return values

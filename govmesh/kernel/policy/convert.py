@@ -30,6 +30,7 @@ from govmesh.kernel.policy.model import (
     RowScope,
     SharingType,
 )
+from govmesh.runtime import wellknown
 from govmesh.runtime.errors import ViolationCollector
 from govmesh.runtime.protoenum import EnumMapping
 
@@ -295,11 +296,8 @@ def change_from_proto(m: pb.PolicyChange) -> PolicyChange:
 
 
 def time_of(message: object, field: str) -> datetime | None:
-    """A Timestamp field as an aware UTC datetime; None when the field is unset."""
-    if not message.HasField(field):  # type: ignore[attr-defined]
-        return None
-    stamp: Timestamp = getattr(message, field)
-    return stamp.ToDatetime(tzinfo=UTC)
+    """A Timestamp field as an aware UTC datetime (INVALID_ARGUMENT out of range); None when the field is unset."""
+    return wellknown.optional_moment(message, field)
 
 
 # Most item decisions are objects the policy shares (provider, unconditional, not shareable, no

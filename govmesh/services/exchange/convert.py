@@ -14,6 +14,7 @@ from govmesh.contracts.catalog.v1 import catalog_pb2 as cpb
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.kernel.catalog import convert as catalog_convert
 from govmesh.kernel.catalog.validation import RecordViolation, TypedValue
+from govmesh.runtime import wellknown
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, ViolationCollector
 from govmesh.runtime.protoenum import EnumMapping
 from govmesh.services.exchange.domain.directory import Holding, HoldingSource
@@ -69,12 +70,12 @@ def timestamp(value: dt.datetime | None) -> Timestamp | None:
     return catalog_convert.timestamp(value)
 
 
-def moment(stamp: Timestamp) -> dt.datetime:
-    return stamp.ToDatetime(tzinfo=dt.UTC)
+def moment(stamp: Timestamp, field: str = "time") -> dt.datetime:
+    return wellknown.moment(stamp, field)
 
 
 def optional_moment(message: object, field: str) -> dt.datetime | None:
-    return moment(getattr(message, field)) if message.HasField(field) else None  # type: ignore[attr-defined]
+    return wellknown.optional_moment(message, field)
 
 
 def duration(value: dt.timedelta) -> Duration:
@@ -117,7 +118,7 @@ def values_of(values: Mapping[str, cpb.FieldValue]) -> dict[str, TypedValue]:
         if which is None:
             found[code] = ("string", "")
         elif which == "datetime_value":
-            found[code] = ("datetime", value.datetime_value.ToDatetime(tzinfo=dt.UTC))
+            found[code] = ("datetime", wellknown.moment(value.datetime_value, f"values[{code}].datetime_value"))
         else:
             found[code] = (catalog_convert.VALUE_KINDS[which], getattr(value, which))
     return found
@@ -226,7 +227,11 @@ def subscription_from_proto(message: pb.Subscription, subscription_id_text: str)
             tuple(dict.fromkeys(message.row_filter.division_codes)), frozenset(message.row_filter.entity_keys)
         ),
         start_time=optional_moment(message, "start_time"),
-        ack_deadline=message.ack_deadline.ToTimedelta() if message.HasField("ack_deadline") else DEFAULT_ACK_DEADLINE,
+        ack_deadline=(
+            wellknown.span(message.ack_deadline, "ack_deadline")
+            if message.HasField("ack_deadline")
+            else DEFAULT_ACK_DEADLINE
+        ),
         max_attempts=message.max_attempts or DEFAULT_MAX_ATTEMPTS,
         description=message.description,
     )
@@ -340,7 +345,7 @@ def nacks_from_proto(nacks: Iterable[pb.Nack]) -> list[Nack]:
         Nack(
             n.delivery_id,
             n.reason,
-            n.retry_delay.ToTimedelta() if n.HasField("retry_delay") else dt.timedelta(0),
+            wellknown.span(n.retry_delay, "retry_delay") if n.HasField("retry_delay") else dt.timedelta(0),
             n.dead_letter,
         )
         for n in nacks
@@ -380,7 +385,7 @@ def draft_from_proto(request: pb.SendRequestRequest) -> RequestDraft:
         target_departments=tuple(dict.fromkeys(request.target_departments)),
         to_subject_providers=request.to_subject_providers,
         to_holders_of_entity=request.to_holders_of_entity,
-        time_to_live=request.time_to_live.ToTimedelta() if request.HasField("time_to_live") else None,
+        time_to_live=wellknown.span(request.time_to_live, "time_to_live") if request.HasField("time_to_live") else None,
         idempotency_key=request.idempotency_key,
     )
     found.raise_if_any()

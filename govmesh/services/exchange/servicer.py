@@ -10,6 +10,7 @@ import grpc
 
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
+from govmesh.runtime import wellknown
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, ViolationCollector
 from govmesh.runtime.identity import current_principal
 from govmesh.runtime.paging import page_request, token_for
@@ -186,7 +187,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             current_principal.get(),
             convert.draft_from_proto(request),
             wait_mode=wait_mode,
-            max_wait=request.max_wait.ToTimedelta() if request.HasField("max_wait") else None,
+            max_wait=wellknown.span(request.max_wait, "max_wait") if request.HasField("max_wait") else None,
             time_remaining=context.time_remaining() if wait_mode is WaitMode.WAIT else None,
             full_view=_full(request.view),
         )
