@@ -32,6 +32,8 @@ LIMITS = {
             "max_message_bytes": 2048,
         },
         "department/LTAX": {"default_deadline_seconds": 2, "max_deadline_seconds": 4},
+        # Reading the whole catalog with its items is about 2 MB: a budget of a few such reads.
+        "maintainer/ops": {"response_bytes_per_second": 500_000, "response_bytes_burst": 4_000_000},
     },
 }
 
@@ -194,3 +196,31 @@ async def test_calls_get_the_default_deadline_and_no_more_than_the_maximum(mesh_
             await channel.close()
         await gateway.stop(0.5)
         await upstream.stop(0.5)
+
+
+async def test_expensive_calls_are_limited_by_their_cost_while_cheap_ones_from_others_pass(mesh: Mesh) -> None:
+    expensive = mesh.catalog_stub("maintainer/ops")
+    everything = pb.ListSubjectsRequest(page_size=1000, include_items=True)
+    refusal: grpc.aio.AioRpcError | None = None
+    served = 0
+    for _ in range(10):
+        try:
+            reply = await expensive.ListSubjects(everything, timeout=30)
+        except grpc.aio.AioRpcError as error:
+            refusal = error
+            break
+        served += 1
+        assert len(reply.subjects) > 0
+    assert refusal is not None, "ten whole-catalog reads passed a 4 MB budget"
+    assert 1 <= served <= 4
+    assert (refusal.code(), reason_of(refusal)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "COST_LIMITED")
+    delay = details_of(refusal)["RetryInfo"].retry_delay.ToTimedelta().total_seconds()  # type: ignore[attr-defined]
+    assert 0 < delay <= 10
+    # Cheap calls by the same principal wait too (its budget is spent); another's are untouched.
+    cheap = pb.GetItemRequest(name="subjects/102.001/items/102.001.001")
+    assert (await mesh.catalog_stub("department/LTAX").GetItem(cheap)).item.name == cheap.name
+    limits = await gateway_pb2_grpc.GatewayServiceStub(mesh.channel("admin/hub")).GetLimits(
+        gateway_pb2.GetLimitsRequest(principal="principals/maintainer/ops")
+    )
+    assert limits.limits.response_bytes_per_second == 500_000
+    assert limits.usage.available_response_bytes < 4_000_000

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govmesh.runtime.identity import Principal
-from govmesh.services.gateway.limits import Allowance, Limiter, Limits, load_limits, parse_limits
+from govmesh.services.gateway.limits import Allowance, CostEstimates, Limiter, Limits, load_limits, parse_limits
 
 MAX_MESSAGE = 4 * 1024 * 1024
 
@@ -119,3 +119,68 @@ def test_usage_reports_refilled_tokens_open_streams_and_counts() -> None:
     assert usage.available_tokens == pytest.approx(1.5)
     assert (usage.open_streams, usage.admitted_calls, usage.rejected_calls) == (1, 2, 1)
     assert limiter.allowance(aic) is allowance
+
+
+def _spend(allowance: Allowance, estimates: CostEstimates, size: int, now: float) -> float:
+    """One call as the gate makes it: wait for its expected cost, reserve it, settle the real size."""
+    expected = estimates.expected("/catalog.v1.CatalogService/ListSubjects")
+    wait = allowance.bytes_wait(expected, now)
+    if wait:
+        return wait
+    allowance.charge_bytes(expected, now)
+    allowance.charge_bytes(size - expected, now)
+    estimates.observe("/catalog.v1.CatalogService/ListSubjects", size)
+    return 0.0
+
+
+def test_expensive_calls_wait_until_their_bytes_are_repaid_at_the_principals_rate() -> None:
+    limits = Limits(response_bytes_per_second=1_000_000, response_bytes_burst=2_000_000)
+    allowance, estimates = Allowance(limits, now=0.0), CostEstimates()
+    # The first 1.5 MB answer comes from the full bucket; from then on each call is expected to cost
+    # as much, and waits until the bucket holds it.
+    assert _spend(allowance, estimates, 1_500_000, 0.0) == 0.0
+    assert _spend(allowance, estimates, 1_500_000, 0.0) == pytest.approx(1.0)
+    assert _spend(allowance, estimates, 1_500_000, 1.0) == 0.0
+    assert _spend(allowance, estimates, 1_500_000, 1.0) == pytest.approx(1.5)
+    # An answer larger than expected leaves the bucket in debt, and the next call pays it off too.
+    assert _spend(allowance, estimates, 4_000_000, 2.5) == 0.0
+    assert allowance.available_bytes(2.5) == pytest.approx(-2_500_000)
+
+
+def test_a_call_costlier_than_the_whole_bucket_still_passes_on_a_full_one() -> None:
+    allowance = Allowance(Limits(response_bytes_per_second=100, response_bytes_burst=1_000), now=0.0)
+    assert allowance.bytes_wait(50_000, 0.0) == 0.0
+    allowance.charge_bytes(50_000, 0.0)
+    assert allowance.bytes_wait(50_000, 0.0) == pytest.approx(500.0)
+
+
+def test_a_zero_byte_rate_counts_no_cost() -> None:
+    allowance = Allowance(Limits(response_bytes_per_second=0), now=0.0)
+    allowance.charge_bytes(10**12, 0.0)
+    assert allowance.bytes_wait(10**12, 0.0) == 0.0
+
+
+@given(
+    rate=st.floats(min_value=1_000, max_value=10_000_000),
+    burst=st.integers(min_value=1_000, max_value=10_000_000),
+    calls=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=2), st.integers(min_value=0, max_value=5_000_000)),
+        min_size=1,
+        max_size=100,
+    ),
+)
+def test_the_bytes_a_principal_receives_stay_within_its_budget_plus_one_answer(
+    rate: float, burst: int, calls: list[tuple[float, int]]
+) -> None:
+    allowance, estimates = (
+        Allowance(Limits(response_bytes_per_second=rate, response_bytes_burst=burst), 0.0),
+        CostEstimates(),
+    )
+    now, received, largest = 0.0, 0, 0
+    for gap, size in calls:
+        now += gap
+        if _spend(allowance, estimates, size, now) == 0.0:
+            received += size
+            largest = max(largest, size)
+    # Admission needs a positive balance, so the debt never exceeds the last answer.
+    assert received <= burst + rate * now + largest + 1e-6

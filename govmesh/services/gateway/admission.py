@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
@@ -22,12 +21,14 @@ _STREAM_RETRY_SECONDS = 1.0
 Identify = Callable[[grpc.aio.ServicerContext], Caller]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Admission:
-    """An admitted call: its caller and the allowance it was charged to."""
+    """An admitted call: its caller, the allowance it was charged to, and the response bytes reserved for it."""
 
     caller: Caller
     allowance: Allowance
+    method: str = ""
+    reserved: float = 0.0
 
 
 class Gate:
@@ -35,7 +36,8 @@ class Gate:
 
     1. identity — over TLS, a certificate naming a `spiffe://govmesh/<kind>/<code>` principal;
     2. revocation — its serial is not on the hub's revocation list;
-    3. limits — a token for the call's rate, and a free stream slot for a streaming call;
+    3. limits — a free stream slot for a streaming call, the call's expected cost in response
+       bytes, and a token for the call's rate;
     4. the coarse policy check (`CallPolicy`).
 
     Limits come before the policy so a flood is turned away by arithmetic alone. Everything here is
@@ -77,7 +79,18 @@ class Gate:
                 reason="TOO_MANY_STREAMS",
                 metadata={"principal": caller.header, "limit": str(allowance.limits.max_concurrent_streams)},
             )
-        wait = allowance.take_call(time.monotonic())
+        now = self.limiter.clock()
+        expected = 0.0 if streaming else self.limiter.estimates.expected(method)
+        wait = allowance.bytes_wait(expected, now)
+        if wait:
+            limit = allowance.limits.response_bytes_per_second
+            raise errors.ResourceExhausted(
+                f"{caller.header} is over its budget of {limit:,.0f} response bytes a second",
+                retry_after_seconds=wait,
+                reason="COST_LIMITED",
+                metadata={"principal": caller.header, "limit": f"{limit:g}"},
+            )
+        wait = allowance.take_call(now)
         if wait:
             raise errors.ResourceExhausted(
                 f"{caller.header} is over its rate of {allowance.limits.requests_per_second:g} calls a second",
@@ -90,7 +103,22 @@ class Gate:
             raise refusal
         if streaming:
             allowance.open_streams += 1
-        return Admission(caller, allowance)
+        allowance.charge_bytes(expected, now)
+        return Admission(caller, allowance, method, expected)
+
+    def settle(self, admission: Admission, size: int | None) -> None:
+        """Charges what a call's response really cost against what was reserved, and learns from it.
+
+        `None` (the call failed) gives the reservation back and teaches nothing.
+        """
+        admission.allowance.charge_bytes((size or 0) - admission.reserved, self.limiter.clock())
+        admission.reserved = 0.0
+        if size is not None:
+            self.limiter.estimates.observe(admission.method, size)
+
+    def charge(self, admission: Admission, size: int) -> None:
+        """Charges one streamed response message."""
+        admission.allowance.charge_bytes(size, self.limiter.clock())
 
 
 def message_too_large(admission: Admission, size: int, direction: str) -> errors.ResourceExhausted:

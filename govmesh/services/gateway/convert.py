@@ -107,12 +107,15 @@ def limits(value: Limits) -> pb.Limits:
         max_message_bytes=value.max_message_bytes,
         default_deadline=duration(value.default_deadline_seconds),
         max_deadline=duration(value.max_deadline_seconds),
+        response_bytes_per_second=value.response_bytes_per_second,
+        response_bytes_burst=value.response_bytes_burst,
     )
 
 
 def usage(value: Usage) -> pb.LimitUsage:
     return pb.LimitUsage(
         available_tokens=value.available_tokens,
+        available_response_bytes=value.available_response_bytes,
         open_streams=value.open_streams,
         admitted_calls=value.admitted_calls,
         rejected_calls=value.rejected_calls,

@@ -1,4 +1,4 @@
-"""Per-principal limits at the gateway: a token bucket for the call rate, open streams, message size, deadlines."""
+"""Per-principal limits at the gateway: call rate, the cost of calls (response bytes), streams, sizes, deadlines."""
 
 from __future__ import annotations
 
@@ -21,7 +21,12 @@ KIND_WILDCARD = "*"
 
 @dataclass(frozen=True)
 class Limits:
-    """What one principal may do through the gateway; 0 for the rate or the streams means unlimited."""
+    """What one principal may do through the gateway; 0 for a rate or the streams means unlimited.
+
+    Calls are counted twice: by number (`requests_per_second`, `burst`) and by cost, the response
+    bytes they return (`response_bytes_per_second`, `response_bytes_burst`), so that a principal's
+    expensive calls are bounded by what they cost the services, not only by how many there are.
+    """
 
     requests_per_second: float = 200.0
     burst: int = 400
@@ -29,10 +34,18 @@ class Limits:
     max_message_bytes: int = 4 * 1024 * 1024
     default_deadline_seconds: float = 30.0
     max_deadline_seconds: float = 300.0
+    response_bytes_per_second: float = 8 * 1024 * 1024
+    response_bytes_burst: int = 32 * 1024 * 1024
 
     def problems(self) -> list[str]:
         found = []
-        for name in ("requests_per_second", "burst", "max_concurrent_streams"):
+        for name in (
+            "requests_per_second",
+            "burst",
+            "max_concurrent_streams",
+            "response_bytes_per_second",
+            "response_bytes_burst",
+        ):
             if getattr(self, name) < 0:
                 found.append(f"{name} must not be negative")
         for name in ("max_message_bytes", "default_deadline_seconds", "max_deadline_seconds"):
@@ -140,20 +153,53 @@ def load_limits(setting: str, *, max_message_bytes: int) -> LimitsConfig:
 
 
 class Allowance:
-    """One principal's standing against its limits: a token bucket, open streams and counters.
+    """One principal's standing against its limits: a token bucket for calls, one for bytes, open streams, counters.
 
-    The gateway runs on one event loop, so the arithmetic needs no lock.
+    The byte bucket is charged with each call's expected response size when it is admitted and
+    settled with the actual size when it answers, which may leave it in debt: the principal's next
+    calls then wait until the debt is repaid at its rate. The gateway runs on one event loop, so
+    the arithmetic needs no lock.
     """
 
-    __slots__ = ("admitted", "limits", "open_streams", "rejected", "stamp", "tokens")
+    __slots__ = ("admitted", "bytes", "bytes_stamp", "limits", "open_streams", "rejected", "stamp", "tokens")
 
     def __init__(self, limits: Limits, now: float):
         self.limits = limits
         self.tokens = float(max(limits.burst, 1))
         self.stamp = now
+        self.bytes = float(max(limits.response_bytes_burst, 1))
+        self.bytes_stamp = now
         self.open_streams = 0
         self.admitted = 0
         self.rejected = 0
+
+    def available_bytes(self, now: float) -> float:
+        """Response bytes the principal may still receive now (negative while in debt)."""
+        cap = float(max(self.limits.response_bytes_burst, 1))
+        rate = self.limits.response_bytes_per_second
+        if rate <= 0:
+            return cap
+        return min(cap, self.bytes + (now - self.bytes_stamp) * rate)
+
+    def bytes_wait(self, expected: float, now: float) -> float:
+        """0.0 if a call expected to return `expected` bytes is affordable now, else the seconds until it is."""
+        rate = self.limits.response_bytes_per_second
+        if rate <= 0:
+            return 0.0
+        # A call costlier than the whole bucket needs only a full one, or it would never pass.
+        need = max(min(expected, float(max(self.limits.response_bytes_burst, 1))), 1.0)
+        balance = self.available_bytes(now)
+        if balance >= need:
+            return 0.0
+        self.rejected += 1
+        return (need - balance) / rate
+
+    def charge_bytes(self, size: float, now: float) -> None:
+        """Takes `size` response bytes from the byte bucket (a negative size gives back an over-estimate)."""
+        if self.limits.response_bytes_per_second <= 0:
+            return
+        self.bytes = self.available_bytes(now) - size
+        self.bytes_stamp = now
 
     def available_tokens(self, now: float) -> float:
         rate = self.limits.requests_per_second
@@ -185,11 +231,31 @@ class Allowance:
         self.rejected += 1
 
 
+class CostEstimates:
+    """Each method's typical response size, learned from its answers (an exponential moving average).
+
+    A call is charged this much when admitted, before anyone knows what it will return, so that
+    many expensive calls arriving at once cannot all pass on a full bucket.
+    """
+
+    def __init__(self, weight: float = 0.2):
+        self._weight = weight
+        self._sizes: dict[str, float] = {}
+
+    def expected(self, method: str) -> float:
+        return self._sizes.get(method, 0.0)
+
+    def observe(self, method: str, size: int) -> None:
+        known = self._sizes.get(method)
+        self._sizes[method] = float(size) if known is None else known + self._weight * (size - known)
+
+
 @dataclass(frozen=True)
 class Usage:
     """A principal's current use of its limits, as GetLimits reports it."""
 
     available_tokens: float
+    available_response_bytes: float
     open_streams: int
     admitted_calls: int
     rejected_calls: int
@@ -203,6 +269,7 @@ class Limiter:
         self.config = config
         self.clock = clock
         self.since = dt.datetime.now(dt.UTC)
+        self.estimates = CostEstimates()
         self._allowances: dict[str, Allowance] = {}
 
     def allowance(self, principal: Principal) -> Allowance:
@@ -214,8 +281,10 @@ class Limiter:
 
     def usage(self, principal: Principal) -> Usage:
         allowance = self.allowance(principal)
+        now = self.clock()
         return Usage(
-            available_tokens=allowance.available_tokens(self.clock()),
+            available_tokens=allowance.available_tokens(now),
+            available_response_bytes=allowance.available_bytes(now),
             open_streams=allowance.open_streams,
             admitted_calls=allowance.admitted,
             rejected_calls=allowance.rejected,

@@ -126,6 +126,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
             started = time.perf_counter()
             principal = ""
             code = _OK
+            admission: Admission | None = None
             try:
                 admission = gate.admit(context, method, False)
                 principal = admission.caller.header
@@ -150,6 +151,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         await _relay_error(error, context, span)
                     finally:
                         upstream.active_calls -= 1
+                    gate.settle(admission, len(response))
                     if len(response) > limits.max_message_bytes:
                         raise message_too_large(admission, len(response), "response")
                     _relay_trailers(await call.trailing_metadata(), context)
@@ -163,6 +165,8 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                 code = "CANCELLED"
                 raise
             finally:
+                if admission is not None and admission.reserved:
+                    gate.settle(admission, None)
                 metrics.record(method, principal, time.perf_counter() - started, code)
 
         return unary_unary
@@ -204,6 +208,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         upstream.active_calls -= 1
                         if not call.done():
                             call.cancel()
+                    gate.settle(admission, len(response))
                     if len(response) > admission.allowance.limits.max_message_bytes:
                         raise message_too_large(admission, len(response), "response")
                     _relay_trailers(await call.trailing_metadata(), context)
@@ -258,6 +263,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                         async for response in call:
                             if len(response) > limit:
                                 raise message_too_large(admission, len(response), "response")
+                            gate.charge(admission, len(response))
                             yield response
                     except asyncio.CancelledError:
                         # A refused request message or a revoked certificate cancelled the upstream call.

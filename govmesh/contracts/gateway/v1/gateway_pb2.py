@@ -27,39 +27,39 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gateway/v1/gateway.proto\x12\ngateway.v1\x1a\x14\x61uthz/v1/authz.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n\x0b\x43\x65rtificate\x12\x15\n\rserial_number\x18\x01 \x01(\t\x12\x11\n\tspiffe_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0e\n\x06issuer\x18\x04 \x01(\t\x12.\n\nnot_before\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tnot_after\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12sha256_fingerprint\x18\x07 \x01(\t\"\xd5\x01\n\x06Limits\x12\x1b\n\x13requests_per_second\x18\x01 \x01(\x01\x12\r\n\x05\x62urst\x18\x02 \x01(\x05\x12\x1e\n\x16max_concurrent_streams\x18\x03 \x01(\x05\x12\x19\n\x11max_message_bytes\x18\x04 \x01(\x05\x12\x33\n\x10\x64\x65\x66\x61ult_deadline\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0cmax_deadline\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x97\x01\n\nLimitUsage\x12\x18\n\x10\x61vailable_tokens\x18\x01 \x01(\x01\x12\x14\n\x0copen_streams\x18\x02 \x01(\x05\x12\x16\n\x0e\x61\x64mitted_calls\x18\x03 \x01(\x03\x12\x16\n\x0erejected_calls\x18\x04 \x01(\x03\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x02\n\x10UpstreamEndpoint\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12(\n\x06health\x18\x02 \x01(\x0e\x32\x18.gateway.v1.HealthStatus\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.gateway.v1.ConnectivityState\x12.\n\ncheck_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63hange_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61\x63tive_calls\x18\x06 \x01(\x05\x12\x17\n\x0f\x66orwarded_calls\x18\x07 \x01(\x03\x12\x14\n\x0c\x66\x61iled_calls\x18\x08 \x01(\x03\x12\x12\n\nlast_error\x18\t \x01(\t\"\x86\x01\n\x08Upstream\x12\x0f\n\x07service\x18\x01 \x01(\t\x12/\n\tendpoints\x18\x02 \x03(\x0b\x32\x1c.gateway.v1.UpstreamEndpoint\x12\x1d\n\x15load_balancing_policy\x18\x03 \x01(\t\x12\x19\n\x11healthy_endpoints\x18\x04 \x01(\x05\"\x0f\n\rWhoAmIRequest\"\xa7\x01\n\x0eWhoAmIResponse\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.authz.v1.Principal\x12,\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x17.gateway.v1.Certificate\x12\x14\n\x0cpeer_address\x18\x03 \x01(\t\x12\x17\n\x0fpolicy_revision\x18\x04 \x01(\x03\x12\x10\n\x08trace_id\x18\x05 \x01(\t\"%\n\x10GetLimitsRequest\x12\x11\n\tprincipal\x18\x01 \x01(\t\"q\n\x11GetLimitsResponse\x12\x11\n\tprincipal\x18\x01 \x01(\t\x12\"\n\x06limits\x18\x02 \x01(\x0b\x32\x12.gateway.v1.Limits\x12%\n\x05usage\x18\x03 \x01(\x0b\x32\x16.gateway.v1.LimitUsage\"N\n\x14ListUpstreamsRequest\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x15ListUpstreamsResponse\x12\'\n\tupstreams\x18\x01 \x03(\x0b\x32\x14.gateway.v1.Upstream\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa9\x01\n\x0cHealthStatus\x12\x1d\n\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n\x19HEALTH_STATUS_NOT_SERVING\x10\x02\x12!\n\x1dHEALTH_STATUS_SERVICE_UNKNOWN\x10\x03\x12\x1d\n\x19HEALTH_STATUS_UNREACHABLE\x10\x04*\xe0\x01\n\x11\x43onnectivityState\x12\"\n\x1e\x43ONNECTIVITY_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONNECTIVITY_STATE_IDLE\x10\x01\x12!\n\x1d\x43ONNECTIVITY_STATE_CONNECTING\x10\x02\x12\x1c\n\x18\x43ONNECTIVITY_STATE_READY\x10\x03\x12(\n$CONNECTIVITY_STATE_TRANSIENT_FAILURE\x10\x04\x12\x1f\n\x1b\x43ONNECTIVITY_STATE_SHUTDOWN\x10\x05\x32\xf1\x01\n\x0eGatewayService\x12?\n\x06WhoAmI\x12\x19.gateway.v1.WhoAmIRequest\x1a\x1a.gateway.v1.WhoAmIResponse\x12H\n\tGetLimits\x12\x1c.gateway.v1.GetLimitsRequest\x1a\x1d.gateway.v1.GetLimitsResponse\x12T\n\rListUpstreams\x12 .gateway.v1.ListUpstreamsRequest\x1a!.gateway.v1.ListUpstreamsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gateway/v1/gateway.proto\x12\ngateway.v1\x1a\x14\x61uthz/v1/authz.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n\x0b\x43\x65rtificate\x12\x15\n\rserial_number\x18\x01 \x01(\t\x12\x11\n\tspiffe_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0e\n\x06issuer\x18\x04 \x01(\t\x12.\n\nnot_before\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tnot_after\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12sha256_fingerprint\x18\x07 \x01(\t\"\x96\x02\n\x06Limits\x12\x1b\n\x13requests_per_second\x18\x01 \x01(\x01\x12\r\n\x05\x62urst\x18\x02 \x01(\x05\x12\x1e\n\x16max_concurrent_streams\x18\x03 \x01(\x05\x12\x19\n\x11max_message_bytes\x18\x04 \x01(\x05\x12\x33\n\x10\x64\x65\x66\x61ult_deadline\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0cmax_deadline\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12!\n\x19response_bytes_per_second\x18\x07 \x01(\x01\x12\x1c\n\x14response_bytes_burst\x18\x08 \x01(\x03\"\xb9\x01\n\nLimitUsage\x12\x18\n\x10\x61vailable_tokens\x18\x01 \x01(\x01\x12 \n\x18\x61vailable_response_bytes\x18\x06 \x01(\x01\x12\x14\n\x0copen_streams\x18\x02 \x01(\x05\x12\x16\n\x0e\x61\x64mitted_calls\x18\x03 \x01(\x03\x12\x16\n\x0erejected_calls\x18\x04 \x01(\x03\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x02\n\x10UpstreamEndpoint\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12(\n\x06health\x18\x02 \x01(\x0e\x32\x18.gateway.v1.HealthStatus\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.gateway.v1.ConnectivityState\x12.\n\ncheck_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63hange_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61\x63tive_calls\x18\x06 \x01(\x05\x12\x17\n\x0f\x66orwarded_calls\x18\x07 \x01(\x03\x12\x14\n\x0c\x66\x61iled_calls\x18\x08 \x01(\x03\x12\x12\n\nlast_error\x18\t \x01(\t\"\x86\x01\n\x08Upstream\x12\x0f\n\x07service\x18\x01 \x01(\t\x12/\n\tendpoints\x18\x02 \x03(\x0b\x32\x1c.gateway.v1.UpstreamEndpoint\x12\x1d\n\x15load_balancing_policy\x18\x03 \x01(\t\x12\x19\n\x11healthy_endpoints\x18\x04 \x01(\x05\"\x0f\n\rWhoAmIRequest\"\xa7\x01\n\x0eWhoAmIResponse\x12&\n\tprincipal\x18\x01 \x01(\x0b\x32\x13.authz.v1.Principal\x12,\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x17.gateway.v1.Certificate\x12\x14\n\x0cpeer_address\x18\x03 \x01(\t\x12\x17\n\x0fpolicy_revision\x18\x04 \x01(\x03\x12\x10\n\x08trace_id\x18\x05 \x01(\t\"%\n\x10GetLimitsRequest\x12\x11\n\tprincipal\x18\x01 \x01(\t\"q\n\x11GetLimitsResponse\x12\x11\n\tprincipal\x18\x01 \x01(\t\x12\"\n\x06limits\x18\x02 \x01(\x0b\x32\x12.gateway.v1.Limits\x12%\n\x05usage\x18\x03 \x01(\x0b\x32\x16.gateway.v1.LimitUsage\"N\n\x14ListUpstreamsRequest\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x15ListUpstreamsResponse\x12\'\n\tupstreams\x18\x01 \x03(\x0b\x32\x14.gateway.v1.Upstream\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa9\x01\n\x0cHealthStatus\x12\x1d\n\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15HEALTH_STATUS_SERVING\x10\x01\x12\x1d\n\x19HEALTH_STATUS_NOT_SERVING\x10\x02\x12!\n\x1dHEALTH_STATUS_SERVICE_UNKNOWN\x10\x03\x12\x1d\n\x19HEALTH_STATUS_UNREACHABLE\x10\x04*\xe0\x01\n\x11\x43onnectivityState\x12\"\n\x1e\x43ONNECTIVITY_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43ONNECTIVITY_STATE_IDLE\x10\x01\x12!\n\x1d\x43ONNECTIVITY_STATE_CONNECTING\x10\x02\x12\x1c\n\x18\x43ONNECTIVITY_STATE_READY\x10\x03\x12(\n$CONNECTIVITY_STATE_TRANSIENT_FAILURE\x10\x04\x12\x1f\n\x1b\x43ONNECTIVITY_STATE_SHUTDOWN\x10\x05\x32\xf1\x01\n\x0eGatewayService\x12?\n\x06WhoAmI\x12\x19.gateway.v1.WhoAmIRequest\x1a\x1a.gateway.v1.WhoAmIResponse\x12H\n\tGetLimits\x12\x1c.gateway.v1.GetLimitsRequest\x1a\x1d.gateway.v1.GetLimitsResponse\x12T\n\rListUpstreams\x12 .gateway.v1.ListUpstreamsRequest\x1a!.gateway.v1.ListUpstreamsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gateway.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HEALTHSTATUS']._serialized_start=1673
-  _globals['_HEALTHSTATUS']._serialized_end=1842
-  _globals['_CONNECTIVITYSTATE']._serialized_start=1845
-  _globals['_CONNECTIVITYSTATE']._serialized_end=2069
+  _globals['_HEALTHSTATUS']._serialized_start=1772
+  _globals['_HEALTHSTATUS']._serialized_end=1941
+  _globals['_CONNECTIVITYSTATE']._serialized_start=1944
+  _globals['_CONNECTIVITYSTATE']._serialized_end=2168
   _globals['_CERTIFICATE']._serialized_start=128
   _globals['_CERTIFICATE']._serialized_end=339
   _globals['_LIMITS']._serialized_start=342
-  _globals['_LIMITS']._serialized_end=555
-  _globals['_LIMITUSAGE']._serialized_start=558
-  _globals['_LIMITUSAGE']._serialized_end=709
-  _globals['_UPSTREAMENDPOINT']._serialized_start=712
-  _globals['_UPSTREAMENDPOINT']._serialized_end=1021
-  _globals['_UPSTREAM']._serialized_start=1024
-  _globals['_UPSTREAM']._serialized_end=1158
-  _globals['_WHOAMIREQUEST']._serialized_start=1160
-  _globals['_WHOAMIREQUEST']._serialized_end=1175
-  _globals['_WHOAMIRESPONSE']._serialized_start=1178
-  _globals['_WHOAMIRESPONSE']._serialized_end=1345
-  _globals['_GETLIMITSREQUEST']._serialized_start=1347
-  _globals['_GETLIMITSREQUEST']._serialized_end=1384
-  _globals['_GETLIMITSRESPONSE']._serialized_start=1386
-  _globals['_GETLIMITSRESPONSE']._serialized_end=1499
-  _globals['_LISTUPSTREAMSREQUEST']._serialized_start=1501
-  _globals['_LISTUPSTREAMSREQUEST']._serialized_end=1579
-  _globals['_LISTUPSTREAMSRESPONSE']._serialized_start=1581
-  _globals['_LISTUPSTREAMSRESPONSE']._serialized_end=1670
-  _globals['_GATEWAYSERVICE']._serialized_start=2072
-  _globals['_GATEWAYSERVICE']._serialized_end=2313
+  _globals['_LIMITS']._serialized_end=620
+  _globals['_LIMITUSAGE']._serialized_start=623
+  _globals['_LIMITUSAGE']._serialized_end=808
+  _globals['_UPSTREAMENDPOINT']._serialized_start=811
+  _globals['_UPSTREAMENDPOINT']._serialized_end=1120
+  _globals['_UPSTREAM']._serialized_start=1123
+  _globals['_UPSTREAM']._serialized_end=1257
+  _globals['_WHOAMIREQUEST']._serialized_start=1259
+  _globals['_WHOAMIREQUEST']._serialized_end=1274
+  _globals['_WHOAMIRESPONSE']._serialized_start=1277
+  _globals['_WHOAMIRESPONSE']._serialized_end=1444
+  _globals['_GETLIMITSREQUEST']._serialized_start=1446
+  _globals['_GETLIMITSREQUEST']._serialized_end=1483
+  _globals['_GETLIMITSRESPONSE']._serialized_start=1485
+  _globals['_GETLIMITSRESPONSE']._serialized_end=1598
+  _globals['_LISTUPSTREAMSREQUEST']._serialized_start=1600
+  _globals['_LISTUPSTREAMSREQUEST']._serialized_end=1678
+  _globals['_LISTUPSTREAMSRESPONSE']._serialized_start=1680
+  _globals['_LISTUPSTREAMSRESPONSE']._serialized_end=1769
+  _globals['_GATEWAYSERVICE']._serialized_start=2171
+  _globals['_GATEWAYSERVICE']._serialized_end=2412
 # @@protoc_insertion_point(module_scope)

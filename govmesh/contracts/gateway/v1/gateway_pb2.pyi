@@ -59,34 +59,40 @@ class Certificate(_message.Message):
     def __init__(self, serial_number: _Optional[str] = ..., spiffe_id: _Optional[str] = ..., subject: _Optional[str] = ..., issuer: _Optional[str] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sha256_fingerprint: _Optional[str] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("requests_per_second", "burst", "max_concurrent_streams", "max_message_bytes", "default_deadline", "max_deadline")
+    __slots__ = ("requests_per_second", "burst", "max_concurrent_streams", "max_message_bytes", "default_deadline", "max_deadline", "response_bytes_per_second", "response_bytes_burst")
     REQUESTS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     BURST_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     MAX_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_BYTES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_BYTES_BURST_FIELD_NUMBER: _ClassVar[int]
     requests_per_second: float
     burst: int
     max_concurrent_streams: int
     max_message_bytes: int
     default_deadline: _duration_pb2.Duration
     max_deadline: _duration_pb2.Duration
-    def __init__(self, requests_per_second: _Optional[float] = ..., burst: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., default_deadline: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_deadline: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    response_bytes_per_second: float
+    response_bytes_burst: int
+    def __init__(self, requests_per_second: _Optional[float] = ..., burst: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., default_deadline: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_deadline: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., response_bytes_per_second: _Optional[float] = ..., response_bytes_burst: _Optional[int] = ...) -> None: ...
 
 class LimitUsage(_message.Message):
-    __slots__ = ("available_tokens", "open_streams", "admitted_calls", "rejected_calls", "since")
+    __slots__ = ("available_tokens", "available_response_bytes", "open_streams", "admitted_calls", "rejected_calls", "since")
     AVAILABLE_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_RESPONSE_BYTES_FIELD_NUMBER: _ClassVar[int]
     OPEN_STREAMS_FIELD_NUMBER: _ClassVar[int]
     ADMITTED_CALLS_FIELD_NUMBER: _ClassVar[int]
     REJECTED_CALLS_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     available_tokens: float
+    available_response_bytes: float
     open_streams: int
     admitted_calls: int
     rejected_calls: int
     since: _timestamp_pb2.Timestamp
-    def __init__(self, available_tokens: _Optional[float] = ..., open_streams: _Optional[int] = ..., admitted_calls: _Optional[int] = ..., rejected_calls: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, available_tokens: _Optional[float] = ..., available_response_bytes: _Optional[float] = ..., open_streams: _Optional[int] = ..., admitted_calls: _Optional[int] = ..., rejected_calls: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class UpstreamEndpoint(_message.Message):
     __slots__ = ("address", "health", "state", "check_time", "change_time", "active_calls", "forwarded_calls", "failed_calls", "last_error")
