@@ -40,6 +40,7 @@ from bench.processes import (
     _spawn,
     child_environment,
     free_port,
+    internal_server,
     prepare_certificates,
     start_echo,
 )
@@ -124,11 +125,13 @@ async def start_exchange_mesh(data_dir: Path, database_url: str) -> ExchangeMesh
     try:
         for name, service in services.items():
             process, log_path = _spawn(name, ["-m", "govmesh.cli", "serve", name], env, data_dir / "logs")
-            credentials = None
+            address = f"127.0.0.1:{ports[name]}"
             if name == "gateway":
                 pair = authority.key_pair("department-AIC")
                 credentials = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
-            server = Server(name, process, f"127.0.0.1:{ports[name]}", log_path, credentials)
+                server = Server(name, process, address, log_path, credentials)
+            else:
+                server = internal_server(name, process, address, log_path, authority)
             started.append(server)
             await server.wait_healthy(service if name != "gateway" else EXCHANGE_SERVICE, timeout=180)
     except BaseException:

@@ -16,8 +16,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from govmesh.runtime.certs import CertificateAuthority
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.certs import SERVICE_CODES, CertificateAuthority, service_host_name
+from govmesh.runtime.identity import GATEWAY_SERVICE, Principal
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_IDENTITY = Principal("department", "AIC")
@@ -60,6 +60,8 @@ class Server:
     log_path: Path
     credentials: grpc.ChannelCredentials | None = None
     ready_at: float = 0.0  # time.monotonic() when it first answered SERVING
+    # For a service's internal port: the name its certificate must carry (`<code>.service.govmesh`).
+    server_name: str = ""
 
     @property
     def pid(self) -> int:
@@ -68,7 +70,10 @@ class Server:
     def channel(self) -> grpc.aio.Channel:
         if self.credentials is None:
             return grpc.aio.insecure_channel(self.address)
-        return grpc.aio.secure_channel(self.address, self.credentials)
+        options = [("grpc.ssl_target_name_override", self.server_name)] if self.server_name else []
+        return grpc.aio.secure_channel(
+            self.address, self.credentials, options=[*options, ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+        )
 
     def tail(self, lines: int = 25) -> str:
         try:
@@ -129,12 +134,23 @@ async def start_echo(log_dir: Path) -> Server:
 
 
 def prepare_certificates(data_dir: Path) -> CertificateAuthority:
-    """The throwaway CA of one run: the gateway's server certificate and the load generator's client one."""
+    """The throwaway CA of one run: the gateway's, each service's and the load generator's certificates."""
     authority = CertificateAuthority(data_dir / "certs")
     authority.init()
     authority.issue_server()
+    for code in SERVICE_CODES:
+        authority.issue_service(code)
     authority.issue_client(CLIENT_IDENTITY)
     return authority
+
+
+def internal_server(
+    name: str, process: subprocess.Popen[bytes], address: str, log_path: Path, authority: CertificateAuthority
+) -> Server:
+    """A service's internal port, reached over mutual TLS as the gateway (whose forwarded principal it believes)."""
+    pair = authority.key_pair(f"{GATEWAY_SERVICE.kind}-{GATEWAY_SERVICE.code}")
+    credentials = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
+    return Server(name, process, address, log_path, credentials, server_name=service_host_name(name))
 
 
 @dataclass
@@ -155,7 +171,7 @@ class Mesh:
         self.catalog.stop()
 
 
-async def start_mesh(data_dir: Path, database_url: str) -> Mesh:
+async def start_mesh(data_dir: Path, database_url: str, limits: str = GATEWAY_LIMITS) -> Mesh:
     """Certificates, then `govmesh serve catalog` (seeds the database), `serve authz`, then `serve gateway`."""
     authority = prepare_certificates(data_dir)
     catalog_port, authz_port, gateway_port = free_port(), free_port(), free_port()
@@ -167,17 +183,17 @@ async def start_mesh(data_dir: Path, database_url: str) -> Mesh:
             "GOVMESH_AUTHZ_PORT": str(authz_port),
             "GOVMESH_GATEWAY_PORT": str(gateway_port),
             "GOVMESH_SHUTDOWN_GRACE_SECONDS": "1",
-            "GOVMESH_GATEWAY_LIMITS": GATEWAY_LIMITS,
+            "GOVMESH_GATEWAY_LIMITS": limits,
         }
     )
     log_dir = data_dir / "logs"
     process, log_path = _spawn("catalog", ["-m", "govmesh.cli", "serve", "catalog"], env, log_dir)
-    catalog = Server("catalog", process, f"127.0.0.1:{catalog_port}", log_path)
+    catalog = internal_server("catalog", process, f"127.0.0.1:{catalog_port}", log_path, authority)
     servers: list[Server] = [catalog]
     try:
         await catalog.wait_healthy(CATALOG_SERVICE)
         process, log_path = _spawn("authz", ["-m", "govmesh.cli", "serve", "authz"], env, log_dir)
-        authz = Server("authz", process, f"127.0.0.1:{authz_port}", log_path)
+        authz = internal_server("authz", process, f"127.0.0.1:{authz_port}", log_path, authority)
         servers.append(authz)
         await authz.wait_healthy(AUTHZ_SERVICE, timeout=60)
         process, log_path = _spawn("gateway", ["-m", "govmesh.cli", "serve", "gateway"], env, log_dir)

@@ -39,6 +39,13 @@ def standard_interceptors(
     ]
 
 
+def require_loopback(address: str) -> None:
+    """ValueError unless `host:port` is on loopback: where a port without authentication may listen."""
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        raise ValueError(f"the plaintext health port binds to loopback only, not {host!r}")
+
+
 class MeshServer:
     """A grpc.aio server with the mesh's standard parts; services add their servicers to `grpc_server`.
 
@@ -81,6 +88,23 @@ class MeshServer:
         self._credentials = credentials
         self._on_stop: list[Callable[[], object]] = []
         self._revocation_follower: asyncio.Task[None] | None = None
+        self._plaintext_health: grpc.aio.Server | None = None
+        self.plaintext_health_port = 0
+
+    async def serve_plaintext_health(self, address: str) -> int:
+        """Also answers grpc.health.v1, and nothing else, in plaintext at `address` on loopback; returns its port.
+
+        For probes that hold no certificate (a load balancer's agent on the same machine): the
+        main port answers health only to a verified principal. Any other host than loopback is
+        refused, so the unauthenticated port never leaves the machine.
+        """
+        require_loopback(address)
+        probe = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, probe)
+        self.plaintext_health_port = int(probe.add_insecure_port(address))
+        await probe.start()
+        self._plaintext_health = probe
+        return self.plaintext_health_port
 
     def on_stop(self, callback: Callable[[], object]) -> None:
         """Registers cleanup (a function or coroutine function) run after the last call drained."""
@@ -108,6 +132,8 @@ class MeshServer:
         """Goes NOT_SERVING so balancers move away, lets in-flight calls drain, then stops."""
         await self.health.enter_graceful_shutdown()
         await self.grpc_server.stop(grace)
+        if self._plaintext_health is not None:
+            await self._plaintext_health.stop(0)
         if self._revocation_follower is not None:
             self._revocation_follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):

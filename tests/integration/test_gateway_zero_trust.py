@@ -146,3 +146,29 @@ async def test_health_and_reflection_answer_only_a_verified_unrevoked_principal(
         assert asyncio.get_running_loop().time() < deadline, "a revoked certificate still reads health"
         await asyncio.sleep(0.1)
     assert answer == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_probe_without_a_certificate_uses_the_plaintext_health_port_on_loopback(
+    mesh_settings: Settings, database_url: str
+) -> None:
+    from govmesh.services.gateway import main as gateway_main
+    from tests.integration.mesh import start_mesh
+
+    settings = mesh_settings.model_copy(update={"gateway_health_address": "127.0.0.1:0"})
+    running = await start_mesh(settings, database_url)
+    try:
+        port = running.gateway.plaintext_health_port
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            # Health only: nothing else is served there.
+            with pytest.raises(grpc.aio.AioRpcError) as nothing_else:
+                await channel.unary_unary("/catalog.v1.CatalogService/GetCatalogStats")(b"", timeout=5)
+            assert nothing_else.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        with pytest.raises(ValueError, match="loopback"):
+            await gateway_main.build(
+                mesh_settings.model_copy(update={"gateway_health_address": "0.0.0.0:0"}),
+                {"catalog": [running.catalog_address]},
+            )
+    finally:
+        await running.stop()

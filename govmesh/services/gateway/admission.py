@@ -36,8 +36,8 @@ class Gate:
 
     1. identity — over TLS, a certificate naming a `spiffe://govmesh/<kind>/<code>` principal;
     2. revocation — its serial is not on the hub's revocation list;
-    3. limits — a free stream slot for a streaming call, the call's expected cost in response
-       bytes, and a token for the call's rate;
+    3. limits — a free stream slot for a streaming call, a token for the call's rate, and the
+       call's expected cost in response bytes;
     4. the coarse policy check (`CallPolicy`).
 
     Limits come before the policy so a flood is turned away by arithmetic alone. Everything here is
@@ -80,16 +80,6 @@ class Gate:
                 metadata={"principal": caller.header, "limit": str(allowance.limits.max_concurrent_streams)},
             )
         now = self.limiter.clock()
-        expected = 0.0 if streaming else self.limiter.estimates.expected(method)
-        wait = allowance.bytes_wait(expected, now)
-        if wait:
-            limit = allowance.limits.response_bytes_per_second
-            raise errors.ResourceExhausted(
-                f"{caller.header} is over its budget of {limit:,.0f} response bytes a second",
-                retry_after_seconds=wait,
-                reason="COST_LIMITED",
-                metadata={"principal": caller.header, "limit": f"{limit:g}"},
-            )
         wait = allowance.take_call(now)
         if wait:
             raise errors.ResourceExhausted(
@@ -97,6 +87,18 @@ class Gate:
                 retry_after_seconds=wait,
                 reason="RATE_LIMITED",
                 metadata={"principal": caller.header, "limit": f"{allowance.limits.requests_per_second:g}"},
+            )
+        # Every call spends a token; one expected to be costly also waits for its response bytes.
+        expected = 0.0 if streaming else self.limiter.estimates.expected(method)
+        wait = allowance.bytes_wait(expected, now)
+        if wait:
+            allowance.admitted -= 1
+            limit = allowance.limits.response_bytes_per_second
+            raise errors.ResourceExhausted(
+                f"{caller.header} is over its budget of {limit:,.0f} response bytes a second",
+                retry_after_seconds=wait,
+                reason="COST_LIMITED",
+                metadata={"principal": caller.header, "limit": f"{limit:g}"},
             )
         refusal = self.policy.refusal(caller.principal, method)
         if refusal is not None:
