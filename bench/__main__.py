@@ -16,6 +16,7 @@ from pathlib import Path
 import grpc
 
 from bench import authz as authz_bench
+from bench import cost as cost_bench
 from bench import exchange as exchange_bench
 from bench import postgres, profiling, scenarios
 from bench.load import LoadResult, LoadShape, run_load, run_paced, run_rounds, settle
@@ -270,6 +271,8 @@ def main() -> int:
     report = asyncio.run(run(args, command))
     _say("authz: local snapshot check, remote Check at a fixed rate, snapshot build")
     authz_figures = asyncio.run(authz_bench.measure_alone(quick=args.quick))
+    _say("cost: another department's latency beside a flood of expensive calls")
+    cost_figures = asyncio.run(cost_bench.measure_alone(quick=args.quick))
     exchange_sections: list[str] = []
     exchange_missed: list[str] = []
     if not args.no_postgres:
@@ -280,13 +283,16 @@ def main() -> int:
     report.elapsed = time.monotonic() - began
     args.output.parent.mkdir(parents=True, exist_ok=True)
     kept = kept_sections(args.output.read_text(encoding="utf-8")) if args.output.exists() else []
-    replaced = [authz_bench.SECTION_START, *([exchange_bench.SECTION_START] if exchange_sections else [])]
+    replaced = [
+        authz_bench.SECTION_START,
+        cost_bench.SECTION_START,
+        *([exchange_bench.SECTION_START] if exchange_sections else []),
+    ]
     kept = [section for section in kept if not section.startswith(tuple(replaced))]
-    args.output.write_text(
-        "\n".join([render(report), authz_bench.render(authz_figures), *exchange_sections, *kept]), encoding="utf-8"
-    )
+    sections = [render(report), authz_bench.render(authz_figures), cost_bench.render(cost_figures)]
+    args.output.write_text("\n".join([*sections, *exchange_sections, *kept]), encoding="utf-8")
     _say(f"wrote {args.output} in {report.elapsed:.0f}s")
-    for missed in [*report.missed(), *authz_figures.missed(), *exchange_missed]:
+    for missed in [*report.missed(), *authz_figures.missed(), *cost_figures.missed(), *exchange_missed]:
         _say(f"target missed: {missed}")
     for failed in report.failed_calls():
         _say(f"calls failed: {failed}")

@@ -5,7 +5,7 @@ docs/benchmarks.md; `python -m bench` measures them with everything else.
 
 1. Local decision: an enforcement point's PolicySnapshot deciding a 10-item check in-process
    (target p99 ≤ 50 µs), with denials queued for the audit log as in production.
-2. Remote Check over loopback at a fixed 500 requests/s, open loop (each call is sent at its
+2. Remote Check over loopback (mutual TLS) at a fixed 500 requests/s, open loop (each call is sent at its
    scheduled time whatever the previous ones do, and its latency counts from that time, so a
    stall cannot hide behind fewer calls), with the bare echo server at the same rate as the
    same-run baseline (target p99 ≤ 2 ms).
@@ -500,8 +500,8 @@ def render(figures: AuthzFigures) -> str:
         f"| {f.local_calls:,} | {f.local_p50_us:.1f} | {f.local_p99_us:.1f} | {f.local_p999_us:.1f} "
         f"| {f.local_other_load:.2f} |",
         "",
-        f"**Remote Check.** The same questions as `Check` calls straight to authz's port over loopback "
-        f"(plaintext, as the enforcement point `service/gateway`), sent open loop at {RATE} calls/s — each at "
+        f"**Remote Check.** The same questions as `Check` calls straight to authz's port over loopback (mutual "
+        f"TLS with the enforcement point's certificate, `service/gateway`), sent open loop at {RATE} calls/s — each at "
         "its scheduled time, its latency counted from then (`bench.load.run_paced`) — and the bare echo server "
         "(512-byte payload) at the same rate, the two taking turns, each block after waiting up to 15 s for the "
         "machine to go idle. Server CPU µs/call is the server process's user+system time per call sent.",

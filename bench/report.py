@@ -212,8 +212,8 @@ def render(report: Report) -> str:
         "## Catalog GetItem: direct and through the gateway",
         "",
         "GetItem over all items of the shipped catalog in a fixed shuffled order. *Direct* is the catalog's own "
-        "port in plaintext; *gateway* is the public port with mutual TLS as `department/AIC`, which forwards to "
-        "the same catalog process.",
+        "internal port (mutual TLS as `service/gateway`); *gateway* is the public port with mutual TLS as "
+        "`department/AIC`, which forwards to the same catalog process over mutual TLS.",
         "",
         "| backend | path | calls | throughput (calls/s) | p50 (ms) | p99 (ms) | × echo "
         "| CPU µs/call client · gateway · catalog | other load (cores) | errors |",
@@ -242,7 +242,8 @@ def render(report: Report) -> str:
         "",
         f"## Catalog Search at the service ({r.backends[0].counts[2]:,} items)" if r.backends else "## Catalog Search",
         "",
-        "Search straight at the catalog's port (plaintext), cycling through the query mix below, page size 10. "
+        "Search straight at the catalog's internal port (mutual TLS), cycling through the query mix below, "
+        "page size 10. "
         f"The {shape.concurrency}-caller rows measure capacity (their p99 is mostly queueing behind the other "
         f"callers); the target is judged at {PACED_RATE} calls/s, in the open-loop table below.",
         "",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import duration_pb2
@@ -118,6 +119,17 @@ class IdentityInterceptor(GuardingInterceptor):
     def __init__(self, revocations: RevocationList | None = None):
         self._peers = PeerCache(peer_certificate)
         self._revocations = revocations
+        self._streaming: set[str] = set()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is not None and (handler.request_streaming or handler.response_streaming):
+            self._streaming.add(handler_call_details.method)
+        return await super().intercept_service(_resolved(handler), handler_call_details)
 
     @asynccontextmanager
     async def guard(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
@@ -126,16 +138,55 @@ class IdentityInterceptor(GuardingInterceptor):
         if peer is not None:
             refusal = peer_refusal(peer, self._revocations)
             if refusal is not None:
-                code, status = status_for(refusal)
-                await context.abort(
-                    code, status.message, trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),)
-                )
+                await abort_with(context, refusal)
             principal = acting_principal(peer.principal, _metadata_value(context, PRINCIPAL_HEADER))
         token = current_principal.set(principal)
+        cut = None
+        if peer is not None and self._revocations is not None and method in self._streaming:
+            cut = _StreamCut(peer, self._revocations)
         try:
             yield
+        except asyncio.CancelledError:
+            if cut is None or cut.refusal is None:
+                raise
+            cut.uncancel()
+            await abort_with(context, cut.refusal)
         finally:
+            if cut is not None:
+                cut.close()
             current_principal.reset(token)
+
+
+class _StreamCut:
+    """Cancels the stream's task when its peer's certificate is revoked: an open stream ends then too."""
+
+    def __init__(self, peer: PeerCertificate, revocations: RevocationList):
+        self.refusal: errors.Unauthenticated | None = None
+        self._stream = asyncio.current_task()
+        self._watch = asyncio.get_running_loop().create_task(revocations.wait_revoked(peer.serial))
+
+        def cut(watch: asyncio.Task[None]) -> None:
+            if not watch.cancelled() and self._stream is not None:
+                self.refusal = peer_refusal(peer, revocations)
+                self._stream.cancel()
+
+        self._watch.add_done_callback(cut)
+
+    def uncancel(self) -> None:
+        if self._stream is not None:
+            self._stream.uncancel()
+
+    def close(self) -> None:
+        self._watch.cancel()
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: errors.DomainError) -> NoReturn:
+    """Ends the call with the status a domain error maps to (`status_for`), rich details included."""
+    code, status = status_for(error)
+    await context.abort(
+        code, status.message, trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),)
+    )
+    raise AssertionError("abort returned")  # context.abort always raises
 
 
 def peer_refusal(peer: PeerCertificate, revocations: RevocationList | None) -> errors.Unauthenticated | None:
@@ -347,12 +398,7 @@ class ErrorInterceptor(GuardingInterceptor):
         except errors.DomainError as error:
             if self._domain and not error.domain:
                 error.domain = self._domain
-            code, status = status_for(error)
-            await context.abort(
-                code,
-                status.message,
-                trailing_metadata=(("grpc-status-details-bin", status.SerializeToString()),),
-            )
+            await abort_with(context, error)
         except grpc.aio.AbortError:
             raise
         except Exception:

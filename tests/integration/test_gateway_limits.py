@@ -32,8 +32,8 @@ LIMITS = {
             "max_message_bytes": 2048,
         },
         "department/LTAX": {"default_deadline_seconds": 2, "max_deadline_seconds": 4},
-        # Reading the whole catalog with its items is about 2 MB: a budget of a few such reads.
-        "maintainer/ops": {"response_bytes_per_second": 500_000, "response_bytes_burst": 4_000_000},
+        # Reading the whole catalog with its items is about 0.9 MiB: a budget of a few such reads.
+        "maintainer/ops": {"response_bytes_per_second": 100_000, "response_bytes_burst": 3_000_000},
     },
 }
 
@@ -211,7 +211,7 @@ async def test_expensive_calls_are_limited_by_their_cost_while_cheap_ones_from_o
             break
         served += 1
         assert len(reply.subjects) > 0
-    assert refusal is not None, "ten whole-catalog reads passed a 4 MB budget"
+    assert refusal is not None, "ten whole-catalog reads passed a 3 MB budget"
     assert 1 <= served <= 4
     assert (refusal.code(), reason_of(refusal)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "COST_LIMITED")
     delay = details_of(refusal)["RetryInfo"].retry_delay.ToTimedelta().total_seconds()  # type: ignore[attr-defined]
@@ -222,5 +222,5 @@ async def test_expensive_calls_are_limited_by_their_cost_while_cheap_ones_from_o
     limits = await gateway_pb2_grpc.GatewayServiceStub(mesh.channel("admin/hub")).GetLimits(
         gateway_pb2.GetLimitsRequest(principal="principals/maintainer/ops")
     )
-    assert limits.limits.response_bytes_per_second == 500_000
-    assert limits.usage.available_response_bytes < 4_000_000
+    assert limits.limits.response_bytes_per_second == 100_000
+    assert limits.usage.available_response_bytes < 3_000_000

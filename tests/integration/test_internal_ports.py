@@ -136,3 +136,16 @@ async def test_a_revoked_certificate_is_refused_on_an_internal_port_within_the_c
             break
         assert asyncio.get_running_loop().time() < deadline, "the revoked certificate still calls the catalog"
         await asyncio.sleep(0.1)
+
+
+async def test_revoking_a_certificate_ends_its_open_stream_on_an_internal_port(exchange_mesh: Mesh) -> None:
+    m = exchange_mesh
+    catalog = catalog_pb2_grpc.CatalogServiceStub(m.internal_channel(m.catalog_address, "catalog", "department/PSB"))
+    changes = catalog.WatchCatalog(catalog_pb2.WatchCatalogRequest())
+    await asyncio.sleep(0.5)  # the stream is open and idle
+    CertificateAuthority(m.settings.certs_dir).revoke("department/PSB")
+    with pytest.raises(grpc.aio.AioRpcError) as ended:
+        async with asyncio.timeout(10):
+            while await changes.read() != grpc.aio.EOF:
+                pass
+    assert (ended.value.code(), reason_of(ended.value)) == (grpc.StatusCode.UNAUTHENTICATED, "CERTIFICATE_REVOKED")

@@ -34,8 +34,8 @@ class Limits:
     max_message_bytes: int = 4 * 1024 * 1024
     default_deadline_seconds: float = 30.0
     max_deadline_seconds: float = 300.0
-    response_bytes_per_second: float = 8 * 1024 * 1024
-    response_bytes_burst: int = 32 * 1024 * 1024
+    response_bytes_per_second: float = 1024 * 1024
+    response_bytes_burst: int = 4 * 1024 * 1024
 
     def problems(self) -> list[str]:
         found = []
@@ -235,15 +235,18 @@ class CostEstimates:
     """Each method's typical response size, learned from its answers (an exponential moving average).
 
     A call is charged this much when admitted, before anyone knows what it will return, so that
-    many expensive calls arriving at once cannot all pass on a full bucket.
+    many expensive calls arriving at once cannot all pass on a full bucket. A method not answered
+    yet is expected to cost `unknown` (a large page): a flood of a new method gets a few calls in
+    at once, not all of them.
     """
 
-    def __init__(self, weight: float = 0.2):
+    def __init__(self, weight: float = 0.2, unknown: float = 256 * 1024):
         self._weight = weight
+        self._unknown = unknown
         self._sizes: dict[str, float] = {}
 
     def expected(self, method: str) -> float:
-        return self._sizes.get(method, 0.0)
+        return self._sizes.get(method, self._unknown)
 
     def observe(self, method: str, size: int) -> None:
         known = self._sizes.get(method)
