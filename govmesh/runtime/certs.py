@@ -198,11 +198,14 @@ class CertificateAuthority:
         self._issue(name, common_name=name, sans=_host_names(hosts), usage=ExtendedKeyUsageOID.SERVER_AUTH, days=days)
         return name
 
-    def issue_service(self, code: str, hosts: tuple[str, ...] = (), *, days: int = 365) -> str:
+    def issue_service(self, code: str, hosts: tuple[str, ...] = (), *, days: int = 365, out: Path | None = None) -> str:
         """Issues a mesh service's certificate: `spiffe://govmesh/service/<code>`, for serving and for calling.
 
         Its DNS name `<code>.service.govmesh` is what callers verify (whatever address they dial),
         so a replica on another machine needs no certificate per host; `hosts` adds more names.
+        With `out`, the certificate and key go to that directory (beside a copy of the CA's
+        certificate and revocation list) instead of this one: a replica's certs directory, ready
+        to copy, leaving the local service's own certificate as it is.
         """
         principal = Principal("service", code)
         name = client_cert_name(principal)
@@ -216,7 +219,12 @@ class CertificateAuthority:
             sans=sans,
             usage=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
             days=days,
+            out=out,
         )
+        if out is not None:
+            (out / f"{CA_NAME}.pem").write_bytes(self.ca_pem())
+            if self.crl_path.exists():
+                (out / self.crl_path.name).write_bytes(self.crl_path.read_bytes())
         return name
 
     def _issue(
@@ -228,6 +236,7 @@ class CertificateAuthority:
         usage: x509.ObjectIdentifier | list[x509.ObjectIdentifier],
         days: int,
         not_before: dt.datetime | None = None,
+        out: Path | None = None,
     ) -> None:
         ca_cert, ca_key = self._ca()
         key = ec.generate_private_key(ec.SECP256R1())
@@ -252,8 +261,9 @@ class CertificateAuthority:
             .add_extension(x509.ExtendedKeyUsage(usage if isinstance(usage, list) else [usage]), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_private(self.path(name, "key"), _key_pem(key))
-        self.path(name, "pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        directory = out or self.directory
+        _write_private(directory / f"{name}.key", _key_pem(key))
+        (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
     def key_pair(self, name: str) -> KeyPair:
         return KeyPair(self.path(name, "pem").read_bytes(), self.path(name, "key").read_bytes())

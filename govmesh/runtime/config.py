@@ -117,11 +117,11 @@ class Settings(BaseSettings):
         "requests_per_second, burst, max_concurrent_streams, max_message_bytes, default_deadline_seconds and "
         "max_deadline_seconds; empty means the built-in defaults (200/s, burst 400, 32 streams, 30 s, 300 s).",
     )
-    gateway_health_address: str = Field(
-        default="",
-        description="Where the gateway also answers grpc.health.v1 in plaintext for probes without a certificate, "
-        "e.g. 127.0.0.1:50052 (loopback only); empty means nowhere (the public port answers health only to a "
-        "verified principal).",
+    gateway_health_port: int = Field(
+        default=0,
+        description="A loopback port where the gateway also answers grpc.health.v1 in plaintext, for probes "
+        "without a certificate (e.g. 50052); 0 means none (the public port answers health only to a verified "
+        "principal).",
     )
     gateway_revocation_check_seconds: float = Field(
         default=1.0,

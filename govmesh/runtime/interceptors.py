@@ -92,6 +92,9 @@ class GuardingInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
         """Whether calls of `method` run inside the guard (all of them unless a subclass narrows it)."""
         return True
 
+    def found(self, method: str, handler: grpc.RpcMethodHandler) -> None:
+        """Called with each method's handler as it is wrapped, for guards that depend on its shape."""
+
     @abc.abstractmethod
     def guard(self, context: grpc.aio.ServicerContext, method: str) -> AbstractAsyncContextManager[None]:
         """The context the handler's body runs in."""
@@ -104,6 +107,7 @@ class GuardingInterceptor(grpc.aio.ServerInterceptor, abc.ABC):
         handler = await continuation(handler_call_details)
         if handler is None or not self.applies_to(handler_call_details.method):
             return handler
+        self.found(handler_call_details.method, handler)
         return wrap_handler(handler, handler_call_details.method, self.guard)
 
 
@@ -121,15 +125,9 @@ class IdentityInterceptor(GuardingInterceptor):
         self._revocations = revocations
         self._streaming: set[str] = set()
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is not None and (handler.request_streaming or handler.response_streaming):
-            self._streaming.add(handler_call_details.method)
-        return await super().intercept_service(_resolved(handler), handler_call_details)
+    def found(self, method: str, handler: grpc.RpcMethodHandler) -> None:
+        if handler.request_streaming or handler.response_streaming:
+            self._streaming.add(method)
 
     @asynccontextmanager
     async def guard(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
@@ -122,6 +123,12 @@ def _identityless_certificate(authority: CertificateAuthority) -> str:
     return "nobody"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def _probe(channel: grpc.aio.Channel) -> grpc.StatusCode:
     try:
         await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
@@ -151,13 +158,13 @@ async def test_health_and_reflection_answer_only_a_verified_unrevoked_principal(
 async def test_a_probe_without_a_certificate_uses_the_plaintext_health_port_on_loopback(
     mesh_settings: Settings, database_url: str
 ) -> None:
-    from govmesh.services.gateway import main as gateway_main
     from tests.integration.mesh import start_mesh
 
-    settings = mesh_settings.model_copy(update={"gateway_health_address": "127.0.0.1:0"})
+    port = _free_port()
+    settings = mesh_settings.model_copy(update={"gateway_health_port": port})
     running = await start_mesh(settings, database_url)
     try:
-        port = running.gateway.plaintext_health_port
+        assert running.gateway.plaintext_health_port == port
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
@@ -166,9 +173,6 @@ async def test_a_probe_without_a_certificate_uses_the_plaintext_health_port_on_l
                 await channel.unary_unary("/catalog.v1.CatalogService/GetCatalogStats")(b"", timeout=5)
             assert nothing_else.value.code() == grpc.StatusCode.UNIMPLEMENTED
         with pytest.raises(ValueError, match="loopback"):
-            await gateway_main.build(
-                mesh_settings.model_copy(update={"gateway_health_address": "0.0.0.0:0"}),
-                {"catalog": [running.catalog_address]},
-            )
+            await running.gateway.serve_plaintext_health("0.0.0.0:0")
     finally:
         await running.stop()

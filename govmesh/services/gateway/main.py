@@ -21,7 +21,7 @@ from govmesh.runtime import telemetry
 from govmesh.runtime.certs import GATEWAY_NAME, CertificateAuthority
 from govmesh.runtime.config import Settings
 from govmesh.runtime.mtls import ServiceTLS, server_credentials
-from govmesh.runtime.server import MeshServer, require_loopback
+from govmesh.runtime.server import MeshServer
 from govmesh.services.gateway.admission import Gate
 from govmesh.services.gateway.authz_policy import GATEWAY_PRINCIPAL, SnapshotCallPolicy
 from govmesh.services.gateway.doors import GatewayServer
@@ -67,8 +67,6 @@ async def build(
     it from an authz policy snapshot when authz is among the upstreams, and otherwise lets every
     verified principal call (identity, revocation and limits are enforced either way).
     """
-    if settings.gateway_health_address:
-        require_loopback(settings.gateway_health_address)
     authority = CertificateAuthority(settings.certs_dir)
     if server_credentials is None and settings.gateway_tls:
         server_credentials = tls_credentials(authority)
@@ -148,7 +146,7 @@ async def build(
             await authz_link.close()
 
     server.on_stop(close)
-    if settings.gateway_health_address:
+    if settings.gateway_health_port:
         await server.set_serving(False)  # until the public port is up
-        await server.serve_plaintext_health(settings.gateway_health_address)
+        await server.serve_plaintext_health(f"127.0.0.1:{settings.gateway_health_port}")
     return server
