@@ -179,7 +179,8 @@ def up(
             door = supervisor.http_endpoint(config)
             console.print(f"HTTP/JSON door: [bold]{door}[/bold] (Connect protocol; schema at {door}/openapi.json)")
         console.print(
-            f"certificates: {certs_dir} (ca.pem, department-<CODE>.pem/.key, maintainer-ops, admin-hub, auditor-audit)"
+            f"certificates: {certs_dir} (ca.pem, department-<CODE>.pem/.key, maintainer-ops, admin-hub, "
+            "auditor-audit, and service-<name> for each service's mutual TLS)"
         )
         console.print(
             f"spans: {env['GOVMESH_TRACE_FILE']}    database: {config.resolved_database_url().split('@')[-1]}"
