@@ -236,11 +236,11 @@ class CostEstimates:
 
     A call is charged this much when admitted, before anyone knows what it will return, so that
     many expensive calls arriving at once cannot all pass on a full bucket. A method not answered
-    yet is expected to cost `unknown` (a large page): a flood of a new method gets a few calls in
-    at once, not all of them.
+    yet is expected to cost `unknown` (a typical page), small enough that a client's first calls
+    of many methods at once all pass; its first answer teaches the real size.
     """
 
-    def __init__(self, weight: float = 0.2, unknown: float = 256 * 1024):
+    def __init__(self, weight: float = 0.2, unknown: float = 16 * 1024):
         self._weight = weight
         self._unknown = unknown
         self._sizes: dict[str, float] = {}
