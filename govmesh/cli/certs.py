@@ -24,7 +24,7 @@ def certs_init(
         typer.Option("--host", help="A DNS name or IP address departments reach the gateway by (repeatable)."),
     ] = None,
 ) -> None:
-    """Create the hub's CA, the gateway's and each service's certificate (kept if present; the gateway's re-issued for a new --host)."""
+    """Create the hub's CA, the gateway's and each service's certificate (kept if present; see --host)."""
     config = settings()
     authority = CertificateAuthority(config.certs_dir)
     authority.init()
