@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 
 from govmesh.runtime.database import transaction_lock, try_transaction_lock
 from govmesh.runtime.unit_of_work import Database
@@ -65,9 +66,15 @@ class Store(Database):
         raw = conn.connection.driver_connection
         assert raw is not None
         names = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        statement = f"COPY {table} ({names}) FROM STDIN"
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except conn.dialect.dbapi.IntegrityError as error:  # type: ignore[union-attr]
+            # COPY runs on the driver, past SQLAlchemy: its constraint violations are raised the way
+            # SQLAlchemy raises those of any other statement, so callers handle both paths alike.
+            raise IntegrityError(statement, None, error) from error
 
 
 def in_chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
