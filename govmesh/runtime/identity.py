@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import enum
 import re
 from dataclasses import dataclass
 
@@ -13,12 +14,24 @@ SPIFFE_PREFIX = "spiffe://govmesh/"
 # A SPIFFE ID path segment: ASCII letters, digits, dots, dashes and underscores, and not "." or "..".
 _CODE = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._-]+")
 
-KIND_ROLES: dict[str, frozenset[str]] = {
-    "department": frozenset({"department"}),
-    "maintainer": frozenset({"catalog-maintainer"}),
-    "admin": frozenset({"hub-administrator"}),
-    "auditor": frozenset({"auditor"}),
-    "service": frozenset({"service"}),
+
+class Role(enum.StrEnum):
+    """The hub's role vocabulary, the one definition every floor uses (the policy library's too)."""
+
+    DEPARTMENT = "department"
+    CATALOG_MAINTAINER = "catalog-maintainer"
+    HUB_ADMINISTRATOR = "hub-administrator"
+    AUDITOR = "auditor"
+    # Mesh services (the gateway, the exchange …) enforce the policy for the callers they serve.
+    ENFORCEMENT_POINT = "enforcement-point"
+
+
+KIND_ROLES: dict[str, frozenset[Role]] = {
+    "department": frozenset({Role.DEPARTMENT}),
+    "maintainer": frozenset({Role.CATALOG_MAINTAINER}),
+    "admin": frozenset({Role.HUB_ADMINISTRATOR}),
+    "auditor": frozenset({Role.AUDITOR}),
+    "service": frozenset({Role.ENFORCEMENT_POINT}),
     "anonymous": frozenset(),
 }
 
@@ -31,14 +44,14 @@ class Principal:
     code: str
 
     @property
-    def roles(self) -> frozenset[str]:
+    def roles(self) -> frozenset[Role]:
         return KIND_ROLES.get(self.kind, frozenset())
 
     @property
     def is_anonymous(self) -> bool:
         return self.kind == "anonymous"
 
-    def has_role(self, role: str) -> bool:
+    def has_role(self, role: Role) -> bool:
         return role in self.roles
 
     def header_value(self) -> str:

@@ -27,10 +27,10 @@ def is_code(text: str) -> bool:
         ("maintainer/alice", "maintainer", "alice", "catalog-maintainer"),
         ("admin/ops", "admin", "ops", "hub-administrator"),
         ("auditor/bob", "auditor", "bob", "auditor"),
-        ("service/exchange", "service", "exchange", "service"),
+        ("service/exchange", "service", "exchange", "enforcement-point"),
         ("department/440100-AIC_2.v1", "department", "440100-AIC_2.v1", "department"),
         ("spiffe://govmesh/department/ds", "department", "ds", "department"),
-        ("spiffe://govmesh/service/catalog", "service", "catalog", "service"),
+        ("spiffe://govmesh/service/catalog", "service", "catalog", "enforcement-point"),
     ],
 )
 def test_a_well_formed_identity_parses_into_a_principal_with_its_role(

@@ -9,6 +9,9 @@ from datetime import datetime
 # The catalog's three sharing modes: one enum for the catalog, decisions and every enforcement point.
 from govmesh.kernel.catalog.model import SharingType as SharingType
 
+# The role vocabulary is the runtime's: certificates carry roles below any policy.
+from govmesh.runtime.identity import Role as Role
+
 
 class PrincipalKind(enum.Enum):
     """The `{kind}` segment of a certificate identity `spiffe://govmesh/{kind}/{code}`."""
@@ -18,14 +21,6 @@ class PrincipalKind(enum.Enum):
     ADMINISTRATOR = "admin"
     AUDITOR = "auditor"
     SERVICE = "service"
-
-
-class Role(enum.Enum):
-    DEPARTMENT = "department"
-    CATALOG_MAINTAINER = "catalog-maintainer"
-    HUB_ADMINISTRATOR = "hub-administrator"
-    AUDITOR = "auditor"
-    ENFORCEMENT_POINT = "enforcement-point"
 
 
 class Action(enum.Enum):

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from govmesh.contracts.authz.v1 import authz_pb2
 from govmesh.contracts.gateway.v1 import gateway_pb2 as pb
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.identity import Principal, Role
 from govmesh.services.gateway.identity import PeerCertificate
 from govmesh.services.gateway.limits import Limits, Usage
 from govmesh.services.gateway.upstreams import Endpoint, Upstream
@@ -23,11 +23,11 @@ _KINDS = {
     "service": authz_pb2.PRINCIPAL_KIND_SERVICE,
 }
 _ROLES = {
-    "department": authz_pb2.ROLE_DEPARTMENT,
-    "catalog-maintainer": authz_pb2.ROLE_CATALOG_MAINTAINER,
-    "hub-administrator": authz_pb2.ROLE_HUB_ADMINISTRATOR,
-    "auditor": authz_pb2.ROLE_AUDITOR,
-    "service": authz_pb2.ROLE_ENFORCEMENT_POINT,
+    Role.DEPARTMENT.value: authz_pb2.ROLE_DEPARTMENT,
+    Role.CATALOG_MAINTAINER.value: authz_pb2.ROLE_CATALOG_MAINTAINER,
+    Role.HUB_ADMINISTRATOR.value: authz_pb2.ROLE_HUB_ADMINISTRATOR,
+    Role.AUDITOR.value: authz_pb2.ROLE_AUDITOR,
+    Role.ENFORCEMENT_POINT.value: authz_pb2.ROLE_ENFORCEMENT_POINT,
 }
 _HEALTH = {
     "unspecified": pb.HEALTH_STATUS_UNSPECIFIED,

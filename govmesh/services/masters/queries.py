@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from govmesh.runtime import errors
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.identity import Principal, Role
 from govmesh.services.masters.domain.masters import (
     LINK_FIELDS,
     LinkedRecord,
@@ -24,7 +24,7 @@ from govmesh.services.masters.domain.subjects import MASTER_ITEMS, MASTER_SUBJEC
 from govmesh.services.masters.persistence.store import Store
 
 # Hub roles that read every master record whole; departments read what their grants allow.
-_SEES_EVERYTHING = ("hub-administrator", "auditor", "service")
+_SEES_EVERYTHING = (Role.HUB_ADMINISTRATOR, Role.AUDITOR, Role.ENFORCEMENT_POINT)
 
 
 class Visibility(Protocol):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from govmesh.runtime import errors
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.identity import Principal, Role
 from govmesh.services.masters.domain.linker import IncrementalLinker, InMemoryCandidateIndex
 from govmesh.services.masters.domain.masters import (
     LinkedRecord,
@@ -31,7 +31,7 @@ from govmesh.services.masters.domain.rules import DecisionKind, Evidence, confli
 from govmesh.services.masters.persistence.store import Store, Unit
 
 ERROR_DOMAIN = "masters.govmesh"
-ADMINISTRATOR = "hub-administrator"
+ADMINISTRATOR = Role.HUB_ADMINISTRATOR
 MANUAL: Evidence = Evidence("manual", 1.0)
 
 

@@ -62,11 +62,11 @@ class Callers:
 
     @staticmethod
     def is_administrator(principal: Principal) -> bool:
-        return principal.has_role(Role.HUB_ADMINISTRATOR.value)
+        return principal.has_role(Role.HUB_ADMINISTRATOR)
 
     @staticmethod
     def sees_everything(principal: Principal) -> bool:
-        return principal.has_role(Role.HUB_ADMINISTRATOR.value) or principal.has_role(Role.AUDITOR.value)
+        return principal.has_role(Role.HUB_ADMINISTRATOR) or principal.has_role(Role.AUDITOR)
 
     def subject(self, code: str, field_path: str = "subject") -> Subject:
         subject = self.catalog.subject_by_code.get(code)
