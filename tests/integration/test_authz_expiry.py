@@ -23,8 +23,8 @@ from govmesh.kernel.policy.model import (
 from govmesh.kernel.policy.principals import department_principal
 from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.authz.main import MIGRATIONS
-from govmesh.services.authz.persistence.repository import AuthzRepository
 from govmesh.services.authz.usecases import Authz
 
 START = datetime(2009, 3, 1, 9, 0, tzinfo=UTC)
@@ -53,19 +53,19 @@ class Clock:
 
 
 @pytest.fixture
-def repository(database_url: str) -> Iterator[AuthzRepository]:
+def repository(database_url: str) -> Iterator[Database]:
     engine = make_engine(database_url)
     migrate(engine, MIGRATIONS, "authz_alembic_version")
     try:
-        yield AuthzRepository(engine)
+        yield Database(engine, service="authz")
     finally:
         engine.dispose()
 
 
-def _replica(repository: AuthzRepository, clock: Clock) -> Authz:
+def _replica(repository: Database, clock: Clock) -> Authz:
     authz = Authz(repository, clock=clock)
     authz.start()
-    authz.sync_catalog(DEPARTMENTS, ITEMS, catalog_revision=1)
+    authz.catalog.sync_catalog(DEPARTMENTS, ITEMS, catalog_revision=1)
     return authz
 
 
@@ -85,61 +85,61 @@ def _application(days: int) -> Application:
     )
 
 
-def test_a_grant_past_its_end_denies_at_once_and_the_sweep_marks_it_expired(repository: AuthzRepository) -> None:
+def test_a_grant_past_its_end_denies_at_once_and_the_sweep_marks_it_expired(repository: Database) -> None:
     clock = Clock()
     authz = _replica(repository, clock)
-    grant = authz.apply_grant(LTAX, _application(days=30), validate_only=False, request_id="")
-    authz.approve_grant(AIC, grant.id, "批准")
-    assert authz.check(LTAX, READ).reason is Reason.GRANTED
+    grant = authz.grants.apply_grant(LTAX, _application(days=30), validate_only=False, request_id="")
+    authz.grants.approve_grant(AIC, grant.id, "批准")
+    assert authz.decisions.check(LTAX, READ).reason is Reason.GRANTED
 
     clock.now = START + timedelta(days=30)  # the end time itself is no longer inside the period
-    assert authz.check(LTAX, READ).reason is Reason.GRANT_EXPIRED
-    before = authz.revision
-    expired = authz.expire_due()
+    assert authz.decisions.check(LTAX, READ).reason is Reason.GRANT_EXPIRED
+    before = authz.policy.revision
+    expired = authz.grants.expire_due()
     assert [g.state for g in expired] == [GrantState.EXPIRED]
-    assert authz.revision == before + 1
-    assert authz.check(LTAX, READ).reason is Reason.GRANT_EXPIRED
-    assert authz.expire_due() == []  # nothing is expired twice
+    assert authz.policy.revision == before + 1
+    assert authz.decisions.check(LTAX, READ).reason is Reason.GRANT_EXPIRED
+    assert authz.grants.expire_due() == []  # nothing is expired twice
 
-    _, history = authz.get_grant(LTAX, grant.id)
+    _, history = authz.grants.get_grant(LTAX, grant.id)
     assert [(h.event, h.principal) for h in history][-1] == (GrantEvent.EXPIRED, "principals/service/authz")
-    changes = authz.list_audit(
+    changes = authz.audit.list_audit(
         AUDITOR, AuditFilter(kind=AuditKind.GRANT_CHANGE), page_size=10, page_token="", oldest_first=True
     )[0]
     assert [c.reason for c in changes] == [Reason.ROLE, Reason.PROVIDER, Reason.GRANT_EXPIRED]
 
 
-def test_an_application_never_approved_expires_too(repository: AuthzRepository) -> None:
+def test_an_application_never_approved_expires_too(repository: Database) -> None:
     clock = Clock()
     authz = _replica(repository, clock)
-    grant = authz.apply_grant(LTAX, _application(days=7), validate_only=False, request_id="")
-    assert authz.check(LTAX, READ).reason is Reason.GRANT_PENDING
+    grant = authz.grants.apply_grant(LTAX, _application(days=7), validate_only=False, request_id="")
+    assert authz.decisions.check(LTAX, READ).reason is Reason.GRANT_PENDING
     clock.now = START + timedelta(days=8)
-    assert [g.id for g in authz.expire_due()] == [grant.id]
+    assert [g.id for g in authz.grants.expire_due()] == [grant.id]
 
 
 def test_replicas_on_one_database_follow_each_other_and_write_catalog_changes_once(
-    repository: AuthzRepository,
+    repository: Database,
 ) -> None:
     clock = Clock()
     first, second = _replica(repository, clock), _replica(repository, clock)
-    assert first.revision == second.revision == len(ITEMS) + len(DEPARTMENTS)
-    grant = first.apply_grant(LTAX, _application(days=30), validate_only=False, request_id="")
-    first.approve_grant(AIC, grant.id, "批准")
-    assert second.check(LTAX, READ).reason is Reason.NO_GRANT  # not refreshed yet
-    second.refresh()
-    assert second.revision == first.revision
-    assert second.check(LTAX, READ).reason is Reason.GRANTED
+    assert first.policy.revision == second.policy.revision == len(ITEMS) + len(DEPARTMENTS)
+    grant = first.grants.apply_grant(LTAX, _application(days=30), validate_only=False, request_id="")
+    first.grants.approve_grant(AIC, grant.id, "批准")
+    assert second.decisions.check(LTAX, READ).reason is Reason.NO_GRANT  # not refreshed yet
+    second.policy.refresh()
+    assert second.policy.revision == first.policy.revision
+    assert second.decisions.check(LTAX, READ).reason is Reason.GRANTED
 
     # The catalog tightens an item; both replicas hear of it, the log records it once.
     tightened = ItemPolicy("102.001", "102.001.001", "AIC", SharingType.CONDITIONAL)
     changed = [*ITEMS[:0], tightened, *ITEMS[1:]]
-    assert len(first.sync_subject("102.001", changed, catalog_revision=2)) == 1
-    assert second.sync_subject("102.001", changed, catalog_revision=2) == []
+    assert len(first.catalog.sync_subject("102.001", changed, catalog_revision=2)) == 1
+    assert second.catalog.sync_subject("102.001", changed, catalog_revision=2) == []
     unconditional_before = AccessQuery("department", "NTAX", Action.READ, "102.001", ("102.001.001",))
-    assert second.check(Principal("department", "NTAX"), unconditional_before).reason is Reason.NO_GRANT
+    assert second.decisions.check(Principal("department", "NTAX"), unconditional_before).reason is Reason.NO_GRANT
     # An item the catalog dropped is unknown from then on.
-    first.sync_subject("102.001", changed[:2], catalog_revision=3)
-    second.refresh()
+    first.catalog.sync_subject("102.001", changed[:2], catalog_revision=3)
+    second.policy.refresh()
     gone = AccessQuery("department", "AIC", Action.PUBLISH, "102.001", ("102.001.030",))
-    assert second.check(AIC, gone).reason is Reason.UNKNOWN_ITEM
+    assert second.decisions.check(AIC, gone).reason is Reason.UNKNOWN_ITEM

@@ -62,7 +62,7 @@ class CatalogFeed:
         """Brings the copy to a full read of the catalog."""
         items = [policy for subject in read.subjects for policy in convert.item_policies_of(subject)]
         changes = await asyncio.to_thread(
-            self.authz.sync_catalog, convert.department_principals(read.departments), items, read.revision
+            self.authz.catalog.sync_catalog, convert.department_principals(read.departments), items, read.revision
         )
         log.info(
             "catalog read at revision %d: %d departments, %d subjects, %d items; %d policy change(s)",
@@ -76,7 +76,9 @@ class CatalogFeed:
 
     async def _apply(self, change: catalog_pb.CatalogChange, subject: catalog_pb.Subject) -> None:
         code = change.subject.removeprefix("subjects/")
-        await asyncio.to_thread(self.authz.sync_subject, code, convert.item_policies_of(subject), change.revision)
+        await asyncio.to_thread(
+            self.authz.catalog.sync_subject, code, convert.item_policies_of(subject), change.revision
+        )
 
     async def load(self) -> int:
         """Reads the whole catalog and brings the copy to it; returns the catalog revision read at."""

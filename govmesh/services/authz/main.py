@@ -14,8 +14,8 @@ from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.periodic import BackgroundTasks
 from govmesh.runtime.server import MeshServer
 from govmesh.runtime.signals import Signals
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.authz.catalog_feed import CatalogFeed, catalog_channel
-from govmesh.services.authz.persistence.repository import AuthzRepository
 from govmesh.services.authz.servicer import POLICY_TOPIC, AuthzServicer
 from govmesh.services.authz.usecases import ERROR_DOMAIN, Authz
 
@@ -38,7 +38,7 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     engine = make_engine(database_url or settings.resolved_database_url())
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "authz_alembic_version")
     signals = Signals(asyncio.get_running_loop())
-    authz = Authz(AuthzRepository(engine), on_change=lambda: signals.fire_from_thread(POLICY_TOPIC))
+    authz = Authz(Database(engine, service="authz"), on_change=lambda: signals.fire_from_thread(POLICY_TOPIC))
     await asyncio.to_thread(authz.start)
     tls = ServiceTLS.of(settings, "authz")
     channel = catalog_channel(settings.catalog_upstreams(), tls)
@@ -51,14 +51,14 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     background = BackgroundTasks()
     background.start(feed.follow(catalog_revision))
     # Other replicas' grant changes; this replica's own are applied as they commit.
-    background.every(settings.authz_refresh_seconds, "policy refresh", authz.refresh)
-    background.every(settings.authz_expiry_sweep_seconds, "expiry sweep", authz.expire_due)
-    background.every(AUDIT_FLUSH_SECONDS, "audit write", authz.flush_audit)
+    background.every(settings.authz_refresh_seconds, "policy refresh", authz.policy.refresh)
+    background.every(settings.authz_expiry_sweep_seconds, "expiry sweep", authz.grants.expire_due)
+    background.every(AUDIT_FLUSH_SECONDS, "audit write", authz.audit_queue.flush)
 
     async def stop_background_work() -> None:
         await background.stop()
         try:
-            await asyncio.to_thread(authz.flush_audit)
+            await asyncio.to_thread(authz.audit_queue.flush)
         except Exception:
             log.exception("the last audit entries could not be written")
         await channel.close()
@@ -77,10 +77,12 @@ async def _first_catalog_read(feed: CatalogFeed, authz: Authz, settings: Setting
     try:
         return await asyncio.wait_for(feed.load_until_done(), timeout=CATALOG_WAIT_SECONDS)
     except TimeoutError:
-        if not authz.snapshot().items:
+        if not authz.policy.snapshot().items:
             raise RuntimeError(
                 f"the catalog at {', '.join(settings.catalog_upstreams())} did not answer within "
                 f"{CATALOG_WAIT_SECONDS:.0f}s, and authz has no stored copy of it to decide from"
             ) from None
-        log.warning("catalog unreachable; deciding from the stored copy at catalog revision %d", authz.catalog_revision)
-        return authz.catalog_revision
+        log.warning(
+            "catalog unreachable; deciding from the stored copy at catalog revision %d", authz.policy.catalog_revision
+        )
+        return authz.policy.catalog_revision

@@ -81,8 +81,8 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
     async def _fresh(self, at_least_revision: int, field: str = "at_least_revision") -> None:
         if at_least_revision < 0:
             raise InvalidArgument("negative revision", [FieldViolation(field, "must not be negative")])
-        if at_least_revision > self.authz.revision:
-            await asyncio.to_thread(self.authz.catch_up_to, at_least_revision)
+        if at_least_revision > self.authz.policy.revision:
+            await asyncio.to_thread(self.authz.policy.catch_up_to, at_least_revision)
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         found.raise_if_any()
         await self._fresh(request.at_least_revision)
         response = pb.CheckResponse()
-        policy_convert.fill_decision(response.decision, self.authz.check(caller, query))
+        policy_convert.fill_decision(response.decision, self.authz.decisions.check(caller, query))
         return response
 
     async def BatchCheck(self, request: pb.BatchCheckRequest, context: Context) -> pb.BatchCheckResponse:
@@ -103,7 +103,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         queries = [convert.query_from_proto(q, me, f"queries[{n}]", found) for n, q in enumerate(request.queries)]
         found.raise_if_any()
         await self._fresh(request.at_least_revision)
-        decisions, revision = self.authz.batch_check(caller, queries)
+        decisions, revision = self.authz.decisions.batch_check(caller, queries)
         response = pb.BatchCheckResponse(policy_revision=revision)
         for decision in decisions:
             policy_convert.fill_decision(response.decisions.add(), decision)
@@ -120,7 +120,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         found.raise_if_any()
         page = page_request(request.page_size, "", default=1000, maximum=5000)
         await self._fresh(request.at_least_revision)
-        items, token, revision = self.authz.list_allowed(
+        items, token, revision = self.authz.decisions.list_allowed(
             caller,
             principal,
             action,
@@ -140,28 +140,28 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
     async def WatchPolicy(
         self, request: pb.WatchPolicyRequest, context: Context
     ) -> AsyncIterator[pb.WatchPolicyResponse]:
-        self.authz.require_policy_reader(current_principal.get())
+        self.authz.feed.require_reader(current_principal.get())
         await self._fresh(request.after_revision, "after_revision")
-        revision = request.after_revision or self.authz.revision
+        revision = request.after_revision or self.authz.policy.revision
         while True:
-            changes = await asyncio.to_thread(self.authz.changes_after, revision)
+            changes = await asyncio.to_thread(self.authz.feed.changes_after, revision)
             for batch in _change_batches(changes):
                 revision = batch[-1].revision
                 yield pb.WatchPolicyResponse(changes=batch, revision=revision)
             if changes:
                 continue
             with self._signals.watch(POLICY_TOPIC) as moved:
-                if self.authz.revision <= revision:
+                if self.authz.policy.revision <= revision:
                     await wait(moved, HEARTBEAT_SECONDS)
-            if self.authz.revision <= revision:
-                yield pb.WatchPolicyResponse(revision=self.authz.revision)
+            if self.authz.policy.revision <= revision:
+                yield pb.WatchPolicyResponse(revision=self.authz.policy.revision)
 
     async def ReadPolicySnapshot(
         self, request: pb.ReadPolicySnapshotRequest, context: Context
     ) -> AsyncIterator[pb.ReadPolicySnapshotResponse]:
-        self.authz.require_policy_reader(current_principal.get())
+        self.authz.feed.require_reader(current_principal.get())
         await self._fresh(request.at_least_revision)
-        chunks = await asyncio.to_thread(lambda: _snapshot_chunks(self.authz.snapshot()))
+        chunks = await asyncio.to_thread(lambda: _snapshot_chunks(self.authz.feed.snapshot()))
         for chunk in chunks:
             yield chunk
 
@@ -172,14 +172,14 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         parsed = convert.principal_of(request.name, "name", found)
         found.raise_if_any()
         assert parsed is not None
-        principal = self.authz.get_principal(current_principal.get(), *parsed)
+        principal = self.authz.principals.get_principal(current_principal.get(), *parsed)
         return pb.GetPrincipalResponse(principal=policy_convert.principal_to_proto(principal))
 
     async def ListPrincipals(self, request: pb.ListPrincipalsRequest, context: Context) -> pb.ListPrincipalsResponse:
         found = ViolationCollector()
         kind = policy_convert.KIND.optional(request.kind, "kind", found)
         found.raise_if_any()
-        page = self.authz.list_principals(
+        page = self.authz.principals.list_principals(
             current_principal.get(), kind, page_request(request.page_size, request.page_token, default=100)
         )
         return pb.ListPrincipalsResponse(
@@ -193,7 +193,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         application = convert.application_from_proto(request.grant, found)
         found.raise_if_any("the application has invalid fields")
         grant = await asyncio.to_thread(
-            self.authz.apply_grant,
+            self.authz.grants.apply_grant,
             current_principal.get(),
             application,
             validate_only=request.validate_only,
@@ -203,22 +203,28 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
 
     async def ApproveGrant(self, request: pb.ApproveGrantRequest, context: Context) -> pb.ApproveGrantResponse:
         grant_id = convert.grant_id_of(request.name)
-        grant = await asyncio.to_thread(self.authz.approve_grant, current_principal.get(), grant_id, request.reason)
+        grant = await asyncio.to_thread(
+            self.authz.grants.approve_grant, current_principal.get(), grant_id, request.reason
+        )
         return pb.ApproveGrantResponse(grant=policy_convert.grant_to_proto(grant))
 
     async def RejectGrant(self, request: pb.RejectGrantRequest, context: Context) -> pb.RejectGrantResponse:
         grant_id = convert.grant_id_of(request.name)
-        grant = await asyncio.to_thread(self.authz.reject_grant, current_principal.get(), grant_id, request.reason)
+        grant = await asyncio.to_thread(
+            self.authz.grants.reject_grant, current_principal.get(), grant_id, request.reason
+        )
         return pb.RejectGrantResponse(grant=policy_convert.grant_to_proto(grant))
 
     async def RevokeGrant(self, request: pb.RevokeGrantRequest, context: Context) -> pb.RevokeGrantResponse:
         grant_id = convert.grant_id_of(request.name)
-        grant = await asyncio.to_thread(self.authz.revoke_grant, current_principal.get(), grant_id, request.reason)
+        grant = await asyncio.to_thread(
+            self.authz.grants.revoke_grant, current_principal.get(), grant_id, request.reason
+        )
         return pb.RevokeGrantResponse(grant=policy_convert.grant_to_proto(grant))
 
     async def GetGrant(self, request: pb.GetGrantRequest, context: Context) -> pb.GetGrantResponse:
         grant_id = convert.grant_id_of(request.name)
-        grant, history = await asyncio.to_thread(self.authz.get_grant, current_principal.get(), grant_id)
+        grant, history = await asyncio.to_thread(self.authz.grants.get_grant, current_principal.get(), grant_id)
         return pb.GetGrantResponse(
             grant=policy_convert.grant_to_proto(grant), history=[policy_convert.history_to_proto(h) for h in history]
         )
@@ -228,7 +234,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         filters = convert.grant_filter_from_proto(request, found)
         found.raise_if_any()
         page = await asyncio.to_thread(
-            self.authz.list_grants,
+            self.authz.grants.list_grants,
             current_principal.get(),
             filters,
             page_request(request.page_size, request.page_token, default=100),
@@ -244,7 +250,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
     ) -> pb.ListGrantHistoryResponse:
         grant_id = convert.grant_id_of(request.name)
         page = await asyncio.to_thread(
-            self.authz.grant_history,
+            self.authz.grants.grant_history,
             current_principal.get(),
             grant_id,
             page_request(request.page_size, request.page_token, default=100),
@@ -263,7 +269,7 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         found.raise_if_any()
         size = page_request(request.page_size, "", default=100, maximum=10_000).size
         entries, token = await asyncio.to_thread(
-            self.authz.list_audit,
+            self.authz.audit.list_audit,
             current_principal.get(),
             filters,
             page_size=size,
@@ -281,5 +287,5 @@ class AuthzServicer(authz_pb2_grpc.AuthzServiceServicer):
         now = self.authz.clock()
         entries = [convert.audit_from_proto(e, f"entries[{n}]", found, now) for n, e in enumerate(request.entries)]
         found.raise_if_any()
-        first, count = await asyncio.to_thread(self.authz.append_audit, current_principal.get(), entries)
+        first, count = await asyncio.to_thread(self.authz.audit.append_audit, current_principal.get(), entries)
         return pb.AppendAuditEntriesResponse(first_sequence=first, appended_count=count)
