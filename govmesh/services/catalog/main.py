@@ -13,6 +13,7 @@ from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.server import MeshServer
 from govmesh.runtime.signals import Signals
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.catalog.persistence.repository import CatalogRepository
 from govmesh.services.catalog.servicer import CATALOG_TOPIC, CatalogServicer
 from govmesh.services.catalog.usecases import Catalog
@@ -31,7 +32,8 @@ async def build(settings: Settings, database_url: str | None = None) -> MeshServ
     """A ready-to-start catalog server: schema migrated, seed loaded, view built, refresher running."""
     engine = make_engine(database_url or settings.resolved_database_url())
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "catalog_alembic_version")
-    catalog = Catalog(CatalogRepository(engine))
+    database = Database(engine, service="catalog")
+    catalog = Catalog(database, CatalogRepository(database))
     await asyncio.to_thread(catalog.start)
     signals = Signals()
     server = MeshServer(

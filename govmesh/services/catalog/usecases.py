@@ -36,8 +36,9 @@ from govmesh.runtime.errors import (
     PermissionDenied,
     PreconditionViolation,
 )
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.identity import Principal, Role
 from govmesh.runtime.paging import Page, PageRequest, paginate, token_for
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.catalog.domain.compatibility import diff_subjects
 from govmesh.services.catalog.domain.rules import check_subject
 from govmesh.services.catalog.persistence.repository import CatalogRepository
@@ -45,7 +46,7 @@ from govmesh.services.catalog.shipped import SEED_DIR
 
 log = logging.getLogger("govmesh.catalog")
 
-MAINTAINER_ROLE = "catalog-maintainer"
+MAINTAINER_ROLE = Role.CATALOG_MAINTAINER
 MAX_RECORDS_PER_VALIDATION = 10_000
 ITEM_FIELDS = frozenset(
     f.name for f in dataclasses.fields(DataItem) if f.name not in {"code", "subject_code", "deprecated"}
@@ -74,7 +75,8 @@ class WriteResult:
 class Catalog:
     """The catalog's application service; every method is one use case."""
 
-    def __init__(self, repository: CatalogRepository):
+    def __init__(self, database: Database, repository: CatalogRepository):
+        self.database = database
         self.repository = repository
         self._view = CatalogView([], [], 0)
         self._refresh_lock = threading.Lock()
@@ -89,7 +91,11 @@ class Catalog:
             found = check_subject(subject, {d.code for d in departments}, {}, prefix=f"subjects/{subject.code}")
             if found.violations:
                 raise RuntimeError(f"the shipped catalog breaks a rule: {found.violations[0]}")
-        if self.repository.seed_if_empty(departments, subjects, principal="service/catalog", trace_id=_trace_id()):
+        with self.database.unit_of_work() as work:
+            seeded = self.repository.seed_if_empty(
+                work.conn, departments, subjects, principal="service/catalog", trace_id=_trace_id()
+            )
+        if seeded:
             log.info("loaded the shipped catalog: %d departments, %d subjects", len(departments), len(subjects))
         self.reload()
 
@@ -271,15 +277,17 @@ class Catalog:
         )
         if validate_only:
             return WriteResult(fresh, change)
-        self.repository.save_version(
-            fresh,
-            change,
-            previous=None,
-            action="create_subject",
-            principal=str(principal),
-            reason=reason,
-            trace_id=_trace_id(),
-        )
+        with self.database.unit_of_work() as work:
+            self.repository.save_version(
+                work.conn,
+                fresh,
+                change,
+                previous=None,
+                action="create_subject",
+                principal=str(principal),
+                reason=reason,
+                trace_id=_trace_id(),
+            )
         self.refresh()
         return WriteResult(self._view.subject_by_code[subject.code], change)
 
@@ -456,15 +464,17 @@ class Catalog:
         change = SubjectChange(code, str(current.version), str(new_version), tuple(changes))
         if validate_only:
             return WriteResult(new_subject, change)
-        self.repository.save_version(
-            new_subject,
-            change,
-            previous=current.version,
-            action=action,
-            principal=str(principal),
-            reason=reason,
-            trace_id=_trace_id(),
-        )
+        with self.database.unit_of_work() as work:
+            self.repository.save_version(
+                work.conn,
+                new_subject,
+                change,
+                previous=current.version,
+                action=action,
+                principal=str(principal),
+                reason=reason,
+                trace_id=_trace_id(),
+            )
         self.refresh()
         return WriteResult(self._view.subject_by_code[code], change)
 
