@@ -37,7 +37,7 @@ from govmesh.runtime.errors import (
     PreconditionViolation,
 )
 from govmesh.runtime.identity import Principal, Role
-from govmesh.runtime.paging import Page, PageRequest, paginate, token_for
+from govmesh.runtime.paging import Page, PageRequest, page_of, paginate
 from govmesh.runtime.unit_of_work import Database
 from govmesh.services.catalog.domain.compatibility import diff_subjects
 from govmesh.services.catalog.domain.rules import check_subject
@@ -181,9 +181,7 @@ class Catalog:
 
     def list_versions(self, code: str, page: PageRequest) -> Page[SubjectVersionEntry]:
         self.get_subject(code)
-        entries = self.repository.versions(code, page.offset, page.size + 1)
-        more = len(entries) > page.size
-        return Page(entries[: page.size], token_for(page.offset + page.size) if more else "", -1)
+        return page_of(self.repository.versions(code, page.offset, page.size + 1), page)
 
     def list_items(
         self, subject_code: str, page: PageRequest, *, sharing_type: SharingType | None = None
@@ -232,9 +230,7 @@ class Catalog:
     def list_changes(self, subject_code: str, page: PageRequest) -> Page[CatalogChange]:
         if subject_code:
             self.get_subject(subject_code)
-        entries = self.repository.changes(subject_code or None, page.offset, page.size + 1)
-        more = len(entries) > page.size
-        return Page(entries[: page.size], token_for(page.offset + page.size) if more else "", -1)
+        return page_of(self.repository.changes(subject_code or None, page.offset, page.size + 1), page)
 
     def changes_after(self, revision: int) -> list[CatalogChange]:
         return self.repository.changes_after(revision)

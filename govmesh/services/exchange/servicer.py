@@ -13,7 +13,7 @@ from govmesh.contracts.exchange.v1 import exchange_pb2_grpc
 from govmesh.runtime import wellknown
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, ViolationCollector
 from govmesh.runtime.identity import current_principal
-from govmesh.runtime.paging import page_request, token_for
+from govmesh.runtime.paging import PageRequest, page_request, token_for
 from govmesh.services.exchange import convert
 from govmesh.services.exchange.domain.ledger import EntryKind
 from govmesh.services.exchange.domain.requests import WaitMode
@@ -27,9 +27,8 @@ DEFAULT_PAGE = 100
 MAX_LEDGER_PAGE = 10_000
 
 
-def _page(page_size: int, page_token: str, default: int = DEFAULT_PAGE) -> tuple[int, int]:
-    page = page_request(page_size or default, page_token)
-    return page.offset, page.size
+def _page(page_size: int, page_token: str, default: int = DEFAULT_PAGE) -> PageRequest:
+    return page_request(page_size or default, page_token)
 
 
 def _full(view: int) -> bool:
@@ -102,19 +101,16 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     async def ListSubscriptions(
         self, request: pb.ListSubscriptionsRequest, context: Context
     ) -> pb.ListSubscriptionsResponse:
-        offset, size = _page(request.page_size, request.page_token)
         subject = convert.subject_code(request.subject, "subject") if request.subject else ""
-        found, more = await asyncio.to_thread(
+        page = await asyncio.to_thread(
             self.exchange.subscriptions.list_subscriptions,
             current_principal.get(),
             subject=subject,
             subscriber=request.subscriber,
-            offset=offset,
-            limit=size,
+            page=_page(request.page_size, request.page_token),
         )
         return pb.ListSubscriptionsResponse(
-            subscriptions=[convert.subscription_to_proto(s) for s in found],
-            next_page_token=token_for(offset + size) if more else "",
+            subscriptions=[convert.subscription_to_proto(s) for s in page.items], next_page_token=page.next_page_token
         )
 
     async def DeleteSubscription(
@@ -155,18 +151,16 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         )
 
     async def ListDeadLetters(self, request: pb.ListDeadLettersRequest, context: Context) -> pb.ListDeadLettersResponse:
-        offset, size = _page(request.page_size, request.page_token)
-        letters, total = await asyncio.to_thread(
+        page = await asyncio.to_thread(
             self.exchange.delivery.list_dead_letters,
             current_principal.get(),
             convert.subscription_id(request.parent, "parent"),
-            offset,
-            size,
+            _page(request.page_size, request.page_token),
         )
         return pb.ListDeadLettersResponse(
-            dead_letters=[convert.dead_letter_to_proto(d) for d in letters],
-            next_page_token=token_for(offset + size) if offset + size < total else "",
-            total_size=total,
+            dead_letters=[convert.dead_letter_to_proto(d) for d in page.items],
+            next_page_token=page.next_page_token,
+            total_size=page.total_size,
         )
 
     async def ReplayDeadLetters(
@@ -230,32 +224,28 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         return pb.GetRequestResponse(request=convert.data_request_to_proto(gathered))
 
     async def ListRequests(self, request: pb.ListRequestsRequest, context: Context) -> pb.ListRequestsResponse:
-        offset, size = _page(request.page_size, request.page_token)
-        found, more = await asyncio.to_thread(
+        page = await asyncio.to_thread(
             self.exchange.requests.list_requests,
             current_principal.get(),
             incomplete_only=request.incomplete_only,
             start_time=convert.optional_moment(request, "start_time"),
-            offset=offset,
-            limit=size,
+            page=_page(request.page_size, request.page_token),
         )
         return pb.ListRequestsResponse(
-            requests=[convert.data_request_to_proto(GatheredRequest(r, (), True)) for r in found],
-            next_page_token=token_for(offset + size) if more else "",
+            requests=[convert.data_request_to_proto(GatheredRequest(r, (), True)) for r in page.items],
+            next_page_token=page.next_page_token,
         )
 
     async def ListReplies(self, request: pb.ListRepliesRequest, context: Context) -> pb.ListRepliesResponse:
-        offset, size = _page(request.page_size, request.page_token, default=10)
-        found, more = await asyncio.to_thread(
+        page = await asyncio.to_thread(
             self.exchange.replies.list_replies,
             current_principal.get(),
             convert.request_id(request.parent, "parent"),
             target=request.target,
-            offset=offset,
-            limit=size,
+            page=_page(request.page_size, request.page_token, default=10),
         )
         return pb.ListRepliesResponse(
-            replies=[convert.reply_to_proto(c) for c in found], next_page_token=token_for(offset + size) if more else ""
+            replies=[convert.reply_to_proto(c) for c in page.items], next_page_token=page.next_page_token
         )
 
     async def WatchReplies(
@@ -358,7 +348,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         found = ViolationCollector()
         dimensions = [convert.DIMENSION.to_domain(d, f"group_by[{n}]", found) for n, d in enumerate(request.group_by)]
         found.raise_if_any()
-        offset, size = _page(request.page_size, request.page_token, default=1000)
+        chosen = _page(request.page_size, request.page_token, default=1000)
         where = StatsFilter(
             department=request.department,
             subject=request.subject,
@@ -366,10 +356,10 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             end_time=convert.optional_moment(request, "end_time"),
         )
         page = await asyncio.to_thread(
-            self.exchange.ledger.ledger_stats, current_principal.get(), dimensions, where, offset, size
+            self.exchange.ledger.ledger_stats, current_principal.get(), dimensions, where, chosen
         )
         return pb.GetLedgerStatsResponse(
-            rows=[convert.stats_row_to_proto(r) for r in page.rows],
+            rows=[convert.stats_row_to_proto(r) for r in page.rows.items],
             total=convert.stats_row_to_proto(page.total),
-            next_page_token=token_for(page.next_offset) if page.next_offset else "",
+            next_page_token=page.rows.next_page_token,
         )

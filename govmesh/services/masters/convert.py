@@ -73,14 +73,6 @@ def page_size(value: int, default: int, largest: int) -> int:
     return min(value or default, largest)
 
 
-def page_offset(token: str) -> int:
-    if not token:
-        return 0
-    if not token.isascii() or not token.isdigit():
-        raise _invalid("page_token", "not a token this service gave")
-    return int(token)
-
-
 def review_state(value: int) -> ReviewState:
     return _STATES.get(value, ReviewState.OPEN)
 

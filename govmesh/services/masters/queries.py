@@ -10,6 +10,7 @@ from typing import Protocol
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal, Role
+from govmesh.runtime.paging import Page, PageRequest, page_of
 from govmesh.services.masters.domain.masters import (
     LINK_FIELDS,
     LinkedRecord,
@@ -153,9 +154,9 @@ class Queries:
                 continue
         return views
 
-    def reviews(self, state: ReviewState | None, offset: int, limit: int) -> list[ReviewItem]:
+    def reviews(self, state: ReviewState | None, page: PageRequest) -> Page[ReviewItem]:
         with self.store.unit() as unit:
-            return unit.reviews(state, offset, limit)
+            return page_of(unit.reviews(state, page.offset, page.size + 1), page)
 
     def lifecycle(self, principal: Principal, master_id: str) -> tuple[list[LifecycleEvent], int]:
         """Every arrival of a linked record and every decision about the master, oldest first; hidden ones counted."""

@@ -12,6 +12,7 @@ from govmesh.contracts.masters.v1 import masters_pb2 as pb
 from govmesh.contracts.masters.v1 import masters_pb2_grpc
 from govmesh.runtime import errors
 from govmesh.runtime.identity import current_principal
+from govmesh.runtime.paging import page_request
 from govmesh.services.masters import convert
 from govmesh.services.masters.queries import Queries
 from govmesh.services.masters.usecases import Masters
@@ -40,13 +41,11 @@ class MastersServicer(masters_pb2_grpc.MastersServiceServicer):
         return pb.LookupMasterRecordsResponse(master_records=[convert.master_record(v) for v in views])
 
     async def ListReviewItems(self, request: pb.ListReviewItemsRequest, context: Context) -> pb.ListReviewItemsResponse:
-        size = convert.page_size(request.page_size, 50, 500)
-        offset = convert.page_offset(request.page_token)
+        page = page_request(request.page_size, request.page_token, default=50, maximum=500)
         state = convert.review_state(request.state)
-        items = await asyncio.to_thread(self.queries.reviews, state, offset, size + 1)
-        token = str(offset + size) if len(items) > size else ""
+        found = await asyncio.to_thread(self.queries.reviews, state, page)
         return pb.ListReviewItemsResponse(
-            review_items=[convert.review_item(item) for item in items[:size]], next_page_token=token
+            review_items=[convert.review_item(item) for item in found.items], next_page_token=found.next_page_token
         )
 
     async def ConfirmReviewItem(

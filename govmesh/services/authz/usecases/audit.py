@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 from collections import deque
@@ -17,6 +16,7 @@ from govmesh.kernel.policy.policy import denial_entry
 from govmesh.kernel.policy.principals import AUTHZ_SERVICE, principal_name
 from govmesh.runtime.errors import FieldViolation, InvalidArgument
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.paging import read_token, token
 from govmesh.runtime.unit_of_work import Database
 from govmesh.services.authz.persistence.audit import AuditStore
 from govmesh.services.authz.usecases.common import MAX_AUDIT_ENTRIES_PER_APPEND
@@ -124,20 +124,3 @@ def _denial(queued: QueuedDenial) -> AuditEntry:
     caller, query, decision, trace, when = queued
     asker = principal_name(caller.kind, caller.code)
     return denial_entry(query, decision, when=when, trace_id=trace, recorded_by=AUTHZ_SERVICE, asked_by=asker)
-
-
-def token(kind: str, *numbers: int) -> str:
-    return base64.urlsafe_b64encode(":".join([kind, *map(str, numbers)]).encode()).decode()
-
-
-def read_token(page_token: str, kind: str, count: int) -> list[int]:
-    try:
-        parts = base64.urlsafe_b64decode(page_token.encode()).decode().split(":")
-        numbers = [int(p) for p in parts[1:]]
-        if parts[0] != kind or len(numbers) != count or any(n < 0 for n in numbers):
-            raise ValueError(page_token)
-        return numbers
-    except ValueError:
-        raise InvalidArgument(
-            "bad page token", [FieldViolation("page_token", "is not a token this method issued")]
-        ) from None

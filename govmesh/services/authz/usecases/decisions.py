@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from govmesh.kernel.policy.model import AccessDecision, AccessQuery, Action, ItemDecision
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, NotFound, OutOfRange
 from govmesh.runtime.identity import Principal
-from govmesh.runtime.paging import PageRequest
-from govmesh.services.authz.usecases.audit import read_token, token
+from govmesh.runtime.paging import PageRequest, read_token, token
 from govmesh.services.authz.usecases.callers import Callers
 from govmesh.services.authz.usecases.common import ERROR_DOMAIN, MAX_QUERIES_PER_BATCH
 from govmesh.services.authz.usecases.policy import PolicyState

@@ -34,7 +34,7 @@ from govmesh.runtime.errors import (
     ViolationCollector,
 )
 from govmesh.runtime.identity import Principal
-from govmesh.runtime.paging import Page, PageRequest, token_for
+from govmesh.runtime.paging import Page, PageRequest, page_of
 from govmesh.services.authz.domain.expiry import expiry
 from govmesh.services.authz.persistence.audit import AuditStore
 from govmesh.services.authz.persistence.grants import GrantChange, GrantStore
@@ -238,9 +238,7 @@ class Grants:
     def grant_history(self, caller: Principal, grant_id: int, page: PageRequest) -> Page[GrantHistoryEntry]:
         grant = self._stored_grant(grant_id)
         self.callers.may_read(caller, grant)
-        entries = self.store.history(grant_id, page.offset, page.size + 1)
-        more = len(entries) > page.size
-        return Page(entries[: page.size], token_for(page.offset + page.size) if more else "", -1)
+        return page_of(self.store.history(grant_id, page.offset, page.size + 1), page)
 
     def list_grants(self, caller: Principal, filters: GrantFilter, page: PageRequest) -> Page[Grant]:
         """The grants the caller may see that match every filter, newest first."""
@@ -270,8 +268,7 @@ class Grants:
             offset=page.offset,
             limit=page.size,
         )
-        end = page.offset + page.size
-        return Page(grants, token_for(end) if end < total else "", total)
+        return page_of(grants, page, total)
 
     def _stored_grant(self, grant_id: int) -> Grant:
         grant = self.store.grant(grant_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from govmesh.runtime.clock import now as utc_now
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied, ViolationCollector
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.paging import Page, PageRequest, page_of
 from govmesh.runtime.unit_of_work import Database
 from govmesh.services.exchange.cache import RecordCache
 from govmesh.services.exchange.domain.ledger import (
@@ -244,11 +245,9 @@ class Deliveries:
             ACKNOWLEDGED.add(len(outcome.acknowledged), {"subscriber": subscription.subscriber})
         return AckResult(len(outcome.acknowledged), outcome.already, len(outcome.nacked) + len(outcome.rejected))
 
-    def list_dead_letters(
-        self, principal: Principal, subscription_id: str, offset: int, limit: int
-    ) -> tuple[list[DeadLetter], int]:
+    def list_dead_letters(self, principal: Principal, subscription_id: str, page: PageRequest) -> Page[DeadLetter]:
         subscription = self.callers.own_subscription(principal, subscription_id, read_only=True)
-        rows, total = self.subscriptions.dead_letters(subscription, offset, limit)
+        rows, total = self.subscriptions.dead_letters(subscription, page.offset, page.size)
         records = self.subscriptions.records([r.sequence for r in rows])
         entitlement = self.callers.subscriber_entitlement(subscription)
         letters = []
@@ -267,7 +266,7 @@ class Deliveries:
                     row.dead_letter_time,
                 )
             )
-        return letters, total
+        return page_of(letters, page, total)
 
     async def replay_dead_letters(
         self, principal: Principal, subscription_id: str, names: Sequence[str], replay_all: bool

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from govmesh.runtime.errors import FieldViolation, InvalidArgument, PermissionDenied, ViolationCollector
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.paging import PageRequest, paginate
 from govmesh.services.exchange.domain.ledger import (
     GENESIS_HASH,
     LedgerEntry,
@@ -92,8 +93,7 @@ class Ledger:
         principal: Principal,
         dimensions: Sequence[StatsDimension],
         where: StatsFilter,
-        offset: int,
-        limit: int,
+        page: PageRequest,
     ) -> StatsPage:
         if not self.callers.sees_everything(principal):
             own = self.callers.department(principal)
@@ -120,8 +120,7 @@ class Ledger:
             row.add(kind, records, exchanged, entries)
             total.add(kind, records, exchanged, entries)
         ordered = [groups[k] for k in sorted(groups)]
-        page = ordered[offset : offset + limit]
-        return StatsPage(page, total, offset + limit if offset + limit < len(ordered) else 0)
+        return StatsPage(paginate(ordered, page), total)
 
 
 def _is_hex_digest(text: str) -> bool:

@@ -11,6 +11,7 @@ from govmesh.kernel.catalog.validation import RecordViolation
 from govmesh.runtime.clock import now as utc_now
 from govmesh.runtime.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.paging import Page, PageRequest, token_for
 from govmesh.runtime.unit_of_work import Database
 from govmesh.services.exchange.domain.ledger import Occasion, digest_of, reply_event
 from govmesh.services.exchange.domain.policy import Row, filter_record
@@ -268,11 +269,13 @@ class Replies:
     # -- reading replies ---------------------------------------------------------------------
 
     def list_replies(
-        self, principal: Principal, request_id: str, *, target: str, offset: int, limit: int
-    ) -> tuple[list[ReplyChunk], bool]:
+        self, principal: Principal, request_id: str, *, target: str, page: PageRequest
+    ) -> Page[ReplyChunk]:
         request = self.callers.own_request(principal, request_id)
-        found = self.requests.replies(request_id, target=target, offset=offset, limit=limit + 1)
-        return self.callers.readable_replies(request, found[:limit]), len(found) > limit
+        found = self.requests.replies(request_id, target=target, offset=page.offset, limit=page.size + 1)
+        more = len(found) > page.size
+        shown = self.callers.readable_replies(request, found[: page.size])
+        return Page(shown, token_for(page.offset + page.size) if more else "", -1)
 
     async def watch_replies(
         self, principal: Principal, request_id: str, after_sequence: int

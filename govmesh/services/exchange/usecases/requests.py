@@ -10,6 +10,7 @@ from govmesh.kernel.catalog.view import CatalogView
 from govmesh.runtime.clock import now
 from govmesh.runtime.errors import NotFound, ViolationCollector
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.paging import Page, PageRequest, page_of
 from govmesh.services.exchange.domain.ledger import request_event
 from govmesh.services.exchange.domain.policy import Action
 from govmesh.services.exchange.domain.records import entity_keys_problems
@@ -223,14 +224,14 @@ class Requests:
         return self.gathered(principal, request_id, full_view)
 
     def list_requests(
-        self, principal: Principal, *, incomplete_only: bool, start_time: dt.datetime | None, offset: int, limit: int
-    ) -> tuple[list[DataRequest], bool]:
+        self, principal: Principal, *, incomplete_only: bool, start_time: dt.datetime | None, page: PageRequest
+    ) -> Page[DataRequest]:
         requester = self.callers.department(principal)
         found = self.requests.page(
-            requester, incomplete_only=incomplete_only, start_time=start_time, offset=offset, limit=limit + 1
+            requester, incomplete_only=incomplete_only, start_time=start_time, offset=page.offset, limit=page.size + 1
         )
         moment = now()
-        return [r.as_of(moment) for r in found[:limit]], len(found) > limit
+        return page_of([r.as_of(moment) for r in found], page)
 
 
 def checked_draft(draft: RequestDraft, view: CatalogView) -> RequestDraft:

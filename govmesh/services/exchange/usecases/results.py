@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from govmesh.kernel.catalog.validation import RecordViolation
+from govmesh.runtime.paging import Page
 from govmesh.services.exchange.domain.ledger import StatsRow
 from govmesh.services.exchange.domain.requests import Claim, DataRequest, ReplyChunk, RequestKind, Target
 
@@ -98,6 +99,5 @@ class ReplyWatch:
 
 @dataclass(frozen=True)
 class StatsPage:
-    rows: list[StatsRow]
+    rows: Page[StatsRow]
     total: StatsRow
-    next_offset: int

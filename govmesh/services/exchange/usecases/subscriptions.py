@@ -16,6 +16,7 @@ from govmesh.runtime.errors import (
     ViolationCollector,
 )
 from govmesh.runtime.identity import Principal
+from govmesh.runtime.paging import Page, PageRequest, page_of
 from govmesh.services.exchange.domain.policy import Action
 from govmesh.services.exchange.domain.records import entity_key_problem
 from govmesh.services.exchange.domain.subscriptions import Subscription, SubscriptionState, settings_problems
@@ -74,8 +75,8 @@ class Subscriptions:
         return self.decorated(self.callers.own_subscription(principal, subscription_id, read_only=True), lag=True)
 
     def list_subscriptions(
-        self, principal: Principal, *, subject: str, subscriber: str, offset: int, limit: int
-    ) -> tuple[list[Subscription], bool]:
+        self, principal: Principal, *, subject: str, subscriber: str, page: PageRequest
+    ) -> Page[Subscription]:
         if not self.callers.sees_everything(principal):
             own = self.callers.department(principal)
             if subscriber and subscriber != own:
@@ -85,8 +86,9 @@ class Subscriptions:
                     domain=AUTHZ_DOMAIN,
                 )
             subscriber = own
-        found = self.subscriptions.page(subscriber=subscriber, subject=subject, offset=offset, limit=limit + 1)
-        return [self.decorated(s) for s in found[:limit]], len(found) > limit
+        found = self.subscriptions.page(subscriber=subscriber, subject=subject, offset=page.offset, limit=page.size + 1)
+        chosen = page_of(found, page)
+        return replace(chosen, items=[self.decorated(s) for s in chosen.items])
 
     async def delete_subscription(self, principal: Principal, subscription_id: str) -> None:
         subscription = await asyncio.to_thread(self.callers.own_subscription, principal, subscription_id)
