@@ -19,14 +19,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from govmesh.runtime.certs import GATEWAY_NAME, SERVICE_CODES, CertificateAuthority, service_host_name
 from govmesh.runtime.config import Settings
-from govmesh.runtime.identity import Principal
+from govmesh.runtime.identity import Principal, PrincipalKind
 
 # A service certificate this close to its end is reissued at the next `govmesh up`.
 RENEW_BEFORE = dt.timedelta(days=30)
 # Hub roles that get a certificate on first start, beside one per department.
-ROLE_PRINCIPALS = (Principal("maintainer", "ops"), Principal("admin", "hub"), Principal("auditor", "audit"))
+ROLE_PRINCIPALS = (
+    Principal(PrincipalKind.MAINTAINER, "ops"),
+    Principal(PrincipalKind.ADMINISTRATOR, "hub"),
+    Principal(PrincipalKind.AUDITOR, "audit"),
+)
 # Mesh services that call others as themselves: the masters service reads the catalog as `service/masters`.
-SERVICE_PRINCIPALS = (Principal("service", "masters"),)
+SERVICE_PRINCIPALS = (Principal(PrincipalKind.SERVICE, "masters"),)
 
 
 def ensure_development_certificates(settings: Settings, department_codes: list[str]) -> Path:
@@ -40,7 +44,11 @@ def ensure_development_certificates(settings: Settings, department_codes: list[s
     authority.init()
     if not authority.has(GATEWAY_NAME):
         authority.issue_server()
-    for principal in [*(Principal("department", c) for c in department_codes), *ROLE_PRINCIPALS, *SERVICE_PRINCIPALS]:
+    for principal in [
+        *(Principal(PrincipalKind.DEPARTMENT, c) for c in department_codes),
+        *ROLE_PRINCIPALS,
+        *SERVICE_PRINCIPALS,
+    ]:
         if not authority.has(f"{principal.kind}-{principal.code}"):
             authority.issue_client(principal)
     renew_from = dt.datetime.now(dt.UTC) + RENEW_BEFORE

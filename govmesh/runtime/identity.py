@@ -26,12 +26,23 @@ class Role(enum.StrEnum):
     ENFORCEMENT_POINT = "enforcement-point"
 
 
+class PrincipalKind(enum.StrEnum):
+    """The `{kind}` segment of a certificate identity `spiffe://govmesh/{kind}/{code}`."""
+
+    DEPARTMENT = "department"
+    MAINTAINER = "maintainer"
+    ADMINISTRATOR = "admin"
+    AUDITOR = "auditor"
+    SERVICE = "service"
+
+
+# The roles a certificate's kind carries; the policy library's principals hold the same.
 KIND_ROLES: dict[str, frozenset[Role]] = {
-    "department": frozenset({Role.DEPARTMENT}),
-    "maintainer": frozenset({Role.CATALOG_MAINTAINER}),
-    "admin": frozenset({Role.HUB_ADMINISTRATOR}),
-    "auditor": frozenset({Role.AUDITOR}),
-    "service": frozenset({Role.ENFORCEMENT_POINT}),
+    PrincipalKind.DEPARTMENT: frozenset({Role.DEPARTMENT}),
+    PrincipalKind.MAINTAINER: frozenset({Role.CATALOG_MAINTAINER}),
+    PrincipalKind.ADMINISTRATOR: frozenset({Role.HUB_ADMINISTRATOR}),
+    PrincipalKind.AUDITOR: frozenset({Role.AUDITOR}),
+    PrincipalKind.SERVICE: frozenset({Role.ENFORCEMENT_POINT}),
     "anonymous": frozenset(),
 }
 

@@ -9,18 +9,9 @@ from datetime import datetime
 # The catalog's three sharing modes: one enum for the catalog, decisions and every enforcement point.
 from govmesh.kernel.catalog.model import SharingType as SharingType
 
-# The role vocabulary is the runtime's: certificates carry roles below any policy.
+# The kinds and roles are the runtime's: certificates carry them below any policy.
+from govmesh.runtime.identity import PrincipalKind as PrincipalKind
 from govmesh.runtime.identity import Role as Role
-
-
-class PrincipalKind(enum.Enum):
-    """The `{kind}` segment of a certificate identity `spiffe://govmesh/{kind}/{code}`."""
-
-    DEPARTMENT = "department"
-    MAINTAINER = "maintainer"
-    ADMINISTRATOR = "admin"
-    AUDITOR = "auditor"
-    SERVICE = "service"
 
 
 class Action(enum.Enum):

@@ -6,14 +6,9 @@ import re
 from collections.abc import Iterable
 
 from govmesh.kernel.policy.model import PrincipalEntry, PrincipalKind, Role
+from govmesh.runtime.identity import KIND_ROLES as CERTIFICATE_ROLES
 
-KIND_ROLES: dict[PrincipalKind, frozenset[Role]] = {
-    PrincipalKind.DEPARTMENT: frozenset({Role.DEPARTMENT}),
-    PrincipalKind.MAINTAINER: frozenset({Role.CATALOG_MAINTAINER}),
-    PrincipalKind.ADMINISTRATOR: frozenset({Role.HUB_ADMINISTRATOR}),
-    PrincipalKind.AUDITOR: frozenset({Role.AUDITOR}),
-    PrincipalKind.SERVICE: frozenset({Role.ENFORCEMENT_POINT}),
-}
+KIND_ROLES: dict[PrincipalKind, frozenset[Role]] = {kind: CERTIFICATE_ROLES[kind] for kind in PrincipalKind}
 
 _KIND_OF_SEGMENT = {kind.value: kind for kind in PrincipalKind}
 # The contract spells the administrator kind out in places; certificates say `admin`. Both are read.
