@@ -41,6 +41,9 @@ class AuditQueue:
         self.database = database
         self.store = store
         self._lock = threading.Lock()
+        # One flush at a time, held to commit: a reader's flush waits for the background writer's, so
+        # what was decided before the read is in the log when the read runs.
+        self._flushing = threading.Lock()
         self._pending: deque[AuditEntry | QueuedDenial] = deque(maxlen=MAX_PENDING_AUDIT)
         self._dropped = 0
 
@@ -52,6 +55,10 @@ class AuditQueue:
 
     def flush(self) -> int:
         """Writes the denials decided since the last flush; returns how many."""
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             pending = list(self._pending)
             self._pending.clear()
