@@ -53,7 +53,7 @@ class Clock:
 
 
 @pytest.fixture
-def repository(database_url: str) -> Iterator[Database]:
+def database(database_url: str) -> Iterator[Database]:
     engine = make_engine(database_url)
     migrate(engine, MIGRATIONS, "authz_alembic_version")
     try:
@@ -62,8 +62,8 @@ def repository(database_url: str) -> Iterator[Database]:
         engine.dispose()
 
 
-def _replica(repository: Database, clock: Clock) -> Authz:
-    authz = Authz(repository, clock=clock)
+def _replica(database: Database, clock: Clock) -> Authz:
+    authz = Authz(database, clock=clock)
     authz.start()
     authz.catalog.sync_catalog(DEPARTMENTS, ITEMS, catalog_revision=1)
     return authz
@@ -85,9 +85,9 @@ def _application(days: int) -> Application:
     )
 
 
-def test_a_grant_past_its_end_denies_at_once_and_the_sweep_marks_it_expired(repository: Database) -> None:
+def test_a_grant_past_its_end_denies_at_once_and_the_sweep_marks_it_expired(database: Database) -> None:
     clock = Clock()
-    authz = _replica(repository, clock)
+    authz = _replica(database, clock)
     grant = authz.grants.apply_grant(LTAX, _application(days=30), validate_only=False, request_id="")
     authz.grants.approve_grant(AIC, grant.id, "批准")
     assert authz.decisions.check(LTAX, READ).reason is Reason.GRANTED
@@ -109,9 +109,9 @@ def test_a_grant_past_its_end_denies_at_once_and_the_sweep_marks_it_expired(repo
     assert [c.reason for c in changes] == [Reason.ROLE, Reason.PROVIDER, Reason.GRANT_EXPIRED]
 
 
-def test_an_application_never_approved_expires_too(repository: Database) -> None:
+def test_an_application_never_approved_expires_too(database: Database) -> None:
     clock = Clock()
-    authz = _replica(repository, clock)
+    authz = _replica(database, clock)
     grant = authz.grants.apply_grant(LTAX, _application(days=7), validate_only=False, request_id="")
     assert authz.decisions.check(LTAX, READ).reason is Reason.GRANT_PENDING
     clock.now = START + timedelta(days=8)
@@ -119,10 +119,10 @@ def test_an_application_never_approved_expires_too(repository: Database) -> None
 
 
 def test_replicas_on_one_database_follow_each_other_and_write_catalog_changes_once(
-    repository: Database,
+    database: Database,
 ) -> None:
     clock = Clock()
-    first, second = _replica(repository, clock), _replica(repository, clock)
+    first, second = _replica(database, clock), _replica(database, clock)
     assert first.policy.revision == second.policy.revision == len(ITEMS) + len(DEPARTMENTS)
     grant = first.grants.apply_grant(LTAX, _application(days=30), validate_only=False, request_id="")
     first.grants.approve_grant(AIC, grant.id, "批准")
