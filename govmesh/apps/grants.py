@@ -7,11 +7,13 @@ department. On a real hub each provider approves them from its own backend (`gov
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import yaml
 
 from govmesh.contracts.authz.v1 import authz_pb2 as apb
@@ -78,8 +80,28 @@ async def ensure_grants(stub_of: StubOf, grants: list[ShippedGrant], *, now: dt.
         grant.end_time.FromDatetime((now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=shipped.days))
         if shipped.division:
             grant.row_scope.division_codes.append(shipped.division)
-        applied = (await admin.ApplyGrant(apb.ApplyGrantRequest(grant=grant))).grant
+        applied = await _apply_once_authz_knows_the_catalog(admin, grant)
         provider = stub_of(f"department/{applied.provider}")
         await provider.ApproveGrant(apb.ApproveGrantRequest(name=applied.name, reason="shipped with the application"))
         created.append(applied.name)
     return created
+
+
+async def _apply_once_authz_knows_the_catalog(
+    admin: authz_pb2_grpc.AuthzServiceStub, grant: apb.Grant, *, within_seconds: float = 30
+) -> apb.Grant:
+    """Applies for a grant, waiting while authz has not yet followed a catalog change made just before.
+
+    A shipped catalog change (an item made CONDITIONAL) reaches authz through its catalog follower a
+    moment later; until then authz rightly refuses the item as NOT_SHARED.
+    """
+    deadline = asyncio.get_running_loop().time() + within_seconds
+    while True:
+        try:
+            applied: apb.Grant = (await admin.ApplyGrant(apb.ApplyGrantRequest(grant=grant))).grant
+            return applied
+        except grpc.aio.AioRpcError as error:
+            not_yet = error.code() == grpc.StatusCode.FAILED_PRECONDITION and "NOT_SHARED" in (error.details() or "")
+            if not not_yet or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)

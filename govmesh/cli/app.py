@@ -150,11 +150,13 @@ def up(
                 healthy = supervisor.wait_http_healthy(f"http://{address}/healthz", timeout=60, process=process)
             else:
                 # Internal ports are mutual TLS with each service's certificate; the gateway per its setting.
-                internal = service != "gateway"
+                # An application serves only its health on loopback, in plaintext: it is a client of the mesh.
+                application = SERVICES[service].startswith("govmesh.apps.")
+                internal = service != "gateway" and not application
                 healthy = supervisor.wait_healthy(
                     address,
                     timeout=120,
-                    credentials_dir=certs_dir if internal or config.gateway_tls else None,
+                    credentials_dir=certs_dir if internal or (service == "gateway" and config.gateway_tls) else None,
                     process=process,
                     service=service if internal else None,
                 )

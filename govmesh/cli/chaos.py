@@ -188,8 +188,11 @@ class Mesh:
 
     def start(self, service: str) -> None:
         self.runner.start(service, self.addresses[service])
-        credentials = self.certs_dir if service == "gateway" else None
-        if not supervisor.wait_healthy(self.addresses[service], timeout=120, credentials_dir=credentials):
+        # Every port is mutual TLS; an internal one must also present that service's own certificate.
+        internal = None if service == "gateway" else service
+        if not supervisor.wait_healthy(
+            self.addresses[service], timeout=120, credentials_dir=self.certs_dir, service=internal
+        ):
             raise RuntimeError(f"{service} did not become healthy; see its log under {self.runner.settings.data_dir}")
 
     def kill(self, service: str) -> None:

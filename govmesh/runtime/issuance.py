@@ -30,7 +30,7 @@ from govmesh.runtime.certs import (
 from govmesh.runtime.identity import Principal
 
 # The services a `service/<code>` certificate may name.
-KNOWN_SERVICES = frozenset({"catalog", "authz", "exchange", "gateway"})
+KNOWN_SERVICES = frozenset({"catalog", "authz", "exchange", "masters", "gateway"})
 DEFAULT_GATEWAY_HOSTS = ("localhost", "127.0.0.1", "::1")
 RETIRED_DIR = "retired"
 ROTATION_DIR = "rotation"
