@@ -81,18 +81,19 @@ def health(
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
     config = settings()
-    credentials = None
     probe_port = config.health_port_of(service)
-    if address:
-        target = address
-    elif probe_port:
-        target = f"127.0.0.1:{probe_port}"
-    else:
-        target = importlib.import_module(SERVICES[service]).address(config).replace("0.0.0.0", "127.0.0.1")  # noqa: S104
-        # The gateway's own port asks for a client certificate: the hub administrator's, when at hand.
-        if service == "gateway" and config.gateway_tls:
-            credentials = config.certs_dir
-    serving = supervisor.wait_healthy(target, timeout=timeout, credentials_dir=credentials)
+    probe = f"127.0.0.1:{probe_port}" if probe_port else ""
+    own = importlib.import_module(SERVICES[service]).address(config).replace("0.0.0.0", "127.0.0.1")  # noqa: S104
+    target = address or probe or own
+    credentials, name, client = None, None, "admin-hub"
+    if target != probe and (service != "gateway" or config.gateway_tls):
+        # A process's own port is mutual TLS: ask as the hub administrator, or as the service itself
+        # where only its certificate is at hand (a replica's machine), checking who answers.
+        credentials = config.certs_dir
+        name = None if service == "gateway" else service
+        if not (config.certs_dir / "admin-hub.pem").exists() and name:
+            client = f"service-{name}"
+    serving = supervisor.wait_healthy(target, timeout=timeout, credentials_dir=credentials, service=name, client=client)
     if as_json:
         print(json.dumps({"service": service, "address": target, "serving": serving}))
     else:

@@ -82,6 +82,7 @@ def wait_healthy(
     credentials_dir: Path | None = None,
     process: subprocess.Popen[bytes] | None = None,
     service: str | None = None,
+    client: str = "admin-hub",
 ) -> bool:
     """Polls grpc.health.v1 until the process reports SERVING, exits, or the time runs out.
 
@@ -97,7 +98,7 @@ def wait_healthy(
                 channel = grpc.insecure_channel(address)
             else:
                 authority = CertificateAuthority(credentials_dir)
-                pair = authority.key_pair("admin-hub")
+                pair = authority.key_pair(client)
                 creds = grpc.ssl_channel_credentials(authority.ca_pem(), pair.key, pair.cert)
                 options = [("grpc.ssl_target_name_override", service_host_name(service))] if service else []
                 channel = grpc.secure_channel(address, creds, options=options)
