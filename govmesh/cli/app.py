@@ -98,7 +98,8 @@ async def _serve(service: str, config: Settings) -> None:
     module = importlib.import_module(SERVICES[service])
     server = await module.build(config)
     await server.start(module.address(config))
-    if config.health_port_of(service):
+    # The console answers probes on its own HTTP port (/healthz); only gRPC servers get a plaintext health port.
+    if config.health_port_of(service) and hasattr(server, "health"):
         from govmesh.runtime import probes
 
         probe = await probes.serve_health(server.health, f"{config.host}:{config.health_port_of(service)}")

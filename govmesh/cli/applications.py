@@ -18,7 +18,7 @@ from govmesh.apps.district.usecases import SUBJECTS, ensure_feed, subscription_i
 from govmesh.apps.mesh import Stub, values_of
 from govmesh.apps.setup import ensure_all
 from govmesh.apps.taxtotal.usecases import BUREAUS, tax_totals
-from govmesh.cli.common import AsJson, Insecure, Target
+from govmesh.cli.common import AsJson, Insecure, Target, print_json
 from govmesh.client import Stubs, connect
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
 from govmesh.runtime.config import settings
@@ -46,6 +46,9 @@ def taxtotal(
     year: Annotated[int, typer.Option(help="The tax year.")],
     purpose: Annotated[str, typer.Option(help="The case, e.g. the permit application number.")] = "赴港澳商务通行证",
     identity: Annotated[str, typer.Option("--as", help="Whose certificate.")] = "department/PSB",
+    wait: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for the bureaus' answers; unanswered lines are NO_ANSWER.")
+    ] = 60,
     target: Target = "",
     insecure: Insecure = False,
     as_json: AsJson = False,
@@ -60,7 +63,7 @@ def taxtotal(
     async def run() -> list[Any]:
         channel = connect(_target(target), identity=identity, certs_dir=settings().certs_dir, insecure=insecure)
         try:
-            return await tax_totals(Stub(channel), codes, year, purpose=purpose)
+            return await tax_totals(Stub(channel), codes, year, purpose=purpose, wait=wait)
         finally:
             await channel.close()
 
@@ -85,6 +88,11 @@ def taxtotal(
     console.print(table)
 
 
+@district_app.callback()
+def district() -> None:
+    """District return: a district's own enterprises' data, loaded then kept current."""
+
+
 @district_app.command("sync")
 def district_sync(
     division: Annotated[str, typer.Option(help="The district's GB/T 2260 code, e.g. 440106.")],
@@ -95,6 +103,7 @@ def district_sync(
     identity: Annotated[str, typer.Option("--as", help="The district's certificate.")] = "department/TIANHE",
     target: Target = "",
     insecure: Insecure = False,
+    as_json: AsJson = False,
 ) -> None:
     """The district's initial load of its own enterprises, then changes; each acknowledged once written."""
 
@@ -111,9 +120,13 @@ def district_sync(
         return written
 
     try:
-        console.print(f"{asyncio.run(run()):,} records written to {out}")
+        written = asyncio.run(run())
     except grpc.RpcError as error:
         raise _fail(error) from None
+    if as_json:
+        print_json({"division": division, "records": written, "out": str(out)})
+    else:
+        console.print(f"{written:,} records written to {out}")
 
 
 async def _drain(stub: Stub, subscription: str, out: Path, *, follow: bool) -> int:

@@ -143,6 +143,7 @@ def apply(
     ] = False,
     request_id: Annotated[str, typer.Option(help="An id that makes retrying this application safe.")] = "",
     validate_only: Annotated[bool, typer.Option("--validate-only", help="Check, store nothing.")] = False,
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "admin/hub",
     insecure: Insecure = False,
@@ -164,12 +165,15 @@ def apply(
     )
     with _stub(target, identity, insecure) as stub:
         reply = stub.ApplyGrant(pb.ApplyGrantRequest(grant=grant, request_id=request_id, validate_only=validate_only))
+    if as_json:
+        print_json({**_grant_record(reply.grant), "stored": not validate_only})
+        return
     if validate_only:
         console.print("[green]the application is valid[/green]; nothing was stored")
     _print_grant(reply.grant)
 
 
-def _decide(verb: str, name: str, reason: str, target: str, identity: str, insecure: bool) -> None:
+def _decide(verb: str, name: str, reason: str, target: str, identity: str, insecure: bool, as_json: bool) -> None:
     with _stub(target, identity, insecure) as stub:
         if verb == "approve":
             grant = stub.ApproveGrant(pb.ApproveGrantRequest(name=grant_name(name), reason=reason)).grant
@@ -177,43 +181,49 @@ def _decide(verb: str, name: str, reason: str, target: str, identity: str, insec
             grant = stub.RejectGrant(pb.RejectGrantRequest(name=grant_name(name), reason=reason)).grant
         else:
             grant = stub.RevokeGrant(pb.RevokeGrantRequest(name=grant_name(name), reason=reason)).grant
-    _print_grant(grant)
+    if as_json:
+        print_json(_grant_record(grant))
+    else:
+        _print_grant(grant)
 
 
 @grants_app.command("approve")
 def approve(
     name: GrantName,
     reason: Annotated[str, typer.Option("--reason", "-m", help="Why, e.g. the approval document number.")] = "",
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "admin/hub",
     insecure: Insecure = False,
 ) -> None:
     """Approve an applied grant (as the providing department: --as department/AIC)."""
-    _decide("approve", name, reason, target, identity, insecure)
+    _decide("approve", name, reason, target, identity, insecure, as_json)
 
 
 @grants_app.command("reject")
 def reject(
     name: GrantName,
     reason: Annotated[str, typer.Option("--reason", "-m", help="Why; the applicant sees it.")],
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "admin/hub",
     insecure: Insecure = False,
 ) -> None:
     """Reject an applied grant, with the reason the applicant sees."""
-    _decide("reject", name, reason, target, identity, insecure)
+    _decide("reject", name, reason, target, identity, insecure, as_json)
 
 
 @grants_app.command("revoke")
 def revoke(
     name: GrantName,
     reason: Annotated[str, typer.Option("--reason", "-m", help="Why it is revoked.")],
+    as_json: AsJson = False,
     target: Target = "",
     identity: Identity = "admin/hub",
     insecure: Insecure = False,
 ) -> None:
     """Revoke an approved grant: every enforcement point denies under it within about a second."""
-    _decide("revoke", name, reason, target, identity, insecure)
+    _decide("revoke", name, reason, target, identity, insecure, as_json)
 
 
 @grants_app.command("list")

@@ -55,7 +55,12 @@ def certs_issue(
     authority = CertificateAuthority(settings().certs_dir)
     if not authority.exists:
         raise typer.BadParameter("no CA yet: run `govmesh certs init` first")
-    if authority.path(f"{principal.kind}-{principal.code}", "pem").exists():
+    file_name = f"{principal.kind}-{principal.code}"
+    replica_dir = out if principal.kind == "service" else None
+    held = replica_dir / f"{file_name}.pem" if replica_dir is not None else authority.path(file_name, "pem")
+    if held.exists():
+        if replica_dir is not None:
+            raise typer.BadParameter(f"{held} exists; choose another --out directory for this replica")
         raise typer.BadParameter(
             f"{identity} has a certificate already; `govmesh certs renew {identity}` replaces it deliberately"
         )
@@ -63,7 +68,7 @@ def certs_issue(
         name = authority.issue_service(principal.code, tuple(host or ()), days=days, out=out)
     else:
         name = authority.issue_client(principal, days=days)
-    directory = out if out is not None and principal.kind == "service" else authority.directory
+    directory = replica_dir if replica_dir is not None else authority.directory
     console.print(f"{directory / (name + '.pem')} and {directory / (name + '.key')}: {principal.spiffe_id()}")
 
 

@@ -38,6 +38,8 @@ class _Proxy(TyperCommand):
                 wrapper.command(self.name)(found)
                 command = typer.main.get_command(wrapper)
             command.name = self.name
+            # Shell completion is installed from the top-level `govmesh`; a subcommand offering it again is noise.
+            command.params = [p for p in command.params if p.name not in {"install_completion", "show_completion"}]
             self._loaded = command
         return self._loaded
 

@@ -39,6 +39,10 @@ def verify_file(
     claims: Annotated[Path, typer.Option(help="The claims as predicates (YAML).")] = SHIPPED_CLAIMS,
     purpose: Annotated[str, typer.Option(help="The case, e.g. the application round.")] = "限价房",
     identity: Annotated[str, typer.Option("--as", help="Whose certificate.")] = "department/HOUSING",
+    wait: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds to wait for the departments' answers; unanswered claims are NO_ANSWER."),
+    ] = 110,
     target: Target = "",
     insecure: Insecure = False,
     as_json: AsJson = False,
@@ -58,7 +62,7 @@ def verify_file(
     async def run() -> list[Outcome]:
         channel = connect(_target(target), identity=identity, certs_dir=settings().certs_dir, insecure=insecure)
         try:
-            return await verify(Stub(channel), applicants, specs, purpose=purpose)
+            return await verify(Stub(channel), applicants, specs, purpose=purpose, wait=wait)
         finally:
             await channel.close()
 

@@ -91,7 +91,7 @@ async def test_applicants_get_eligibility_and_a_reason_per_claim_never_a_value(e
         # The catalog change (a minor version of 202.002) reaches the exchange's copy within moments.
         deadline = asyncio.get_running_loop().time() + 30
         while True:
-            outcomes = {o.id_number: o for o in await verify(housing, applicants, specs, timeout=30)}
+            outcomes = {o.id_number: o for o in await verify(housing, applicants, specs, wait=20)}
             if outcomes[A1].reasons["income"] != "NOT_ALLOWED" or asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.2)

@@ -64,7 +64,9 @@ def batches(applicants: Sequence[Applicant], specs: Sequence[ClaimSpec]) -> list
     return [b for b in result if b]
 
 
-def request_of(applicants: Sequence[Applicant], specs: Sequence[ClaimSpec], purpose: str) -> pb.SendRequestRequest:
+def request_of(
+    applicants: Sequence[Applicant], specs: Sequence[ClaimSpec], purpose: str, wait: float = 110
+) -> pb.SendRequestRequest:
     by_entity: dict[str, dict[str, Check]] = {}
     for applicant in applicants:
         for check in checks(applicant, specs):
@@ -88,7 +90,7 @@ def request_of(applicants: Sequence[Applicant], specs: Sequence[ClaimSpec], purp
         purpose=purpose,
         wait_mode=pb.WAIT_MODE_WAIT,
     )
-    request.max_wait.FromSeconds(110)
+    request.max_wait.FromMilliseconds(int(wait * 1000))
     return request
 
 
@@ -121,12 +123,16 @@ async def verify(
     specs: Sequence[ClaimSpec],
     *,
     purpose: str = "限价房",
-    timeout: float = 120,
+    wait: float = 110,
 ) -> list[Outcome]:
-    """Verifies applicants batch by batch; each gets eligible or not and a reason code per claim."""
+    """Verifies applicants batch by batch; each gets eligible or not and a reason code per claim.
+
+    `wait` is how long the hub waits for the providers' answers; a claim left unanswered is NO_ANSWER.
+    """
+    timeout = wait + 10  # the call outlives the hub's wait, so what was gathered comes back
     outcomes: list[Outcome] = []
     for batch in batches(applicants, specs):
-        response = await stub.SendRequest(request_of(batch, specs, purpose), timeout=timeout)
+        response = await stub.SendRequest(request_of(batch, specs, purpose, wait), timeout=timeout)
         request = response.request
         if not request.complete:  # the wait ended with targets pending: collect what they answer in time
             request = await _wait_complete(stub, request.name, timeout)
