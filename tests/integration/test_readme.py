@@ -128,7 +128,7 @@ def test_every_python_and_bash_block_runs_as_written(workspace: tuple[Path, dict
 
 
 def test_every_yaml_block_is_a_setting_govmesh_reads() -> None:
-    from govmesh.services.gateway.limits import parse_limits
+    from govmesh.services.gateway.domain.limits import parse_limits
 
     blocks = [block for block in readme_blocks() if block.language == "yaml"]
     assert blocks

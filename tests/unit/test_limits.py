@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govmesh.runtime.identity import Principal
-from govmesh.services.gateway.limits import Allowance, CostEstimates, Limiter, Limits, load_limits, parse_limits
+from govmesh.services.gateway.domain.limits import Allowance, CostEstimates, Limiter, Limits, load_limits, parse_limits
 
 MAX_MESSAGE = 4 * 1024 * 1024
 

@@ -58,7 +58,10 @@ async def start(data_dir: Path) -> Hub:
     data_dir.mkdir(parents=True, exist_ok=True)
     # No per-principal rate limit: the simulator plays a whole city's year in minutes.
     limits = json.dumps({"default": {"requests_per_second": 0, "max_concurrent_streams": 0}})
-    settings = Settings(data_dir=data_dir, gateway_limits=limits, authz_refresh_seconds=0.1, log_level="WARNING")
+    # The simulator speaks gRPC only: no HTTP door, so a demo runs beside a hub on the default ports.
+    settings = Settings(
+        data_dir=data_dir, gateway_limits=limits, authz_refresh_seconds=0.1, log_level="WARNING", http_port=-1
+    )
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     ensure_development_certificates(settings, [d.code for d in departments])
     url = settings.resolved_database_url()

@@ -11,9 +11,9 @@ from google.rpc import status_pb2
 
 from govmesh.runtime import errors
 from govmesh.runtime.interceptors import peer_refusal
+from govmesh.services.gateway.domain.limits import Allowance, Limiter
+from govmesh.services.gateway.domain.policy import CallPolicy
 from govmesh.services.gateway.identity import Caller, RevocationList
-from govmesh.services.gateway.limits import Allowance, Limiter
-from govmesh.services.gateway.policy import CallPolicy
 
 # When a stream will close is unknown; a second is a polite first retry.
 _STREAM_RETRY_SECONDS = 1.0

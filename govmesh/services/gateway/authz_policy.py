@@ -12,7 +12,7 @@ from govmesh.kernel.policy.model import PrincipalEntry, PrincipalKind, Role
 from govmesh.kernel.policy.snapshot import PolicySnapshot
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal
-from govmesh.services.gateway.policy import PrincipalProfile, profile_from_certificate
+from govmesh.services.gateway.domain.policy import PrincipalProfile, profile_from_certificate
 
 # The principal the gateway reads the policy as: an enforcement point.
 GATEWAY_PRINCIPAL = Principal("service", "gateway")

@@ -10,8 +10,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from govmesh.contracts.authz.v1 import authz_pb2
 from govmesh.contracts.gateway.v1 import gateway_pb2 as pb
 from govmesh.runtime.identity import Principal, Role
+from govmesh.services.gateway.domain.limits import Limits, Usage
 from govmesh.services.gateway.identity import PeerCertificate
-from govmesh.services.gateway.limits import Limits, Usage
 from govmesh.services.gateway.upstreams import Endpoint, Upstream
 from govmesh.services.gateway.usecases import PRINCIPAL_PREFIX, Identity, PrincipalLimits
 

@@ -24,13 +24,13 @@ from govmesh.runtime.mtls import ServiceTLS, server_credentials
 from govmesh.runtime.server import MeshServer
 from govmesh.services.gateway.admission import Gate
 from govmesh.services.gateway.authz_policy import GATEWAY_PRINCIPAL, SnapshotCallPolicy
+from govmesh.services.gateway.domain.limits import Limiter, load_limits
+from govmesh.services.gateway.domain.policy import AdmitEveryVerifiedPrincipal, CallPolicy
 from govmesh.services.gateway.doors import GatewayServer
 from govmesh.services.gateway.httpface.door import build_door
 from govmesh.services.gateway.identity import CertificateIdentities, RevocationList, anonymous
-from govmesh.services.gateway.limits import Limiter, load_limits
 from govmesh.services.gateway.local import ProbeGuard, own_service
 from govmesh.services.gateway.metrics import CallMetrics
-from govmesh.services.gateway.policy import AdmitEveryVerifiedPrincipal, CallPolicy
 from govmesh.services.gateway.proxy import ForwardingHandler
 from govmesh.services.gateway.servicer import GatewayServicer
 from govmesh.services.gateway.upstreams import Upstream, Upstreams

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal, Role
 from govmesh.runtime.paging import Page, page_request, paginate
+from govmesh.services.gateway.domain.limits import Limiter, Limits, Usage
+from govmesh.services.gateway.domain.policy import CallPolicy, PrincipalProfile
 from govmesh.services.gateway.identity import Caller
-from govmesh.services.gateway.limits import Limiter, Limits, Usage
-from govmesh.services.gateway.policy import CallPolicy, PrincipalProfile
 from govmesh.services.gateway.upstreams import Upstream, Upstreams
 
 HUB_ADMINISTRATOR = Role.HUB_ADMINISTRATOR
