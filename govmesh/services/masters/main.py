@@ -19,6 +19,7 @@ from govmesh.runtime.database import make_engine, migrate
 from govmesh.runtime.identity import Principal
 from govmesh.runtime.mtls import ServiceTLS
 from govmesh.runtime.server import MeshServer
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.masters.domain.subjects import SubjectFields
 from govmesh.services.masters.feed import ExchangeFeed, follow_all, read_subjects, subject_filter
 from govmesh.services.masters.persistence.store import Store
@@ -99,7 +100,7 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     """A ready-to-start masters service: schema migrated, index loaded, catalog read, exchange followed."""
     engine = make_engine(database_url or settings.resolved_database_url())
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "masters_alembic_version")
-    store = Store(engine)
+    store = Store(Database(engine, service="masters"))
     masters = await asyncio.to_thread(Masters, store)
     tls = ServiceTLS.of(settings, "masters")
     catalog = _channel(tls, "catalog", settings.catalog_upstreams(), settings.max_message_bytes)

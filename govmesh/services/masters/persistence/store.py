@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
+from govmesh.runtime.unit_of_work import Database
 from govmesh.services.masters.domain.masters import LinkedRecord, ReviewItem, ReviewState
 from govmesh.services.masters.domain.records import Kind, RecordKey
 from govmesh.services.masters.domain.rules import Evidence
@@ -230,12 +231,12 @@ class Unit:
 
 
 class Store:
-    """Opens units of work on the service's engine."""
+    """Opens units of work on the runtime's unit of work: one write lock on SQLite, outages as UNAVAILABLE."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, database: Database):
+        self.database = database
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[Unit]:
-        with self.engine.begin() as connection:
-            yield Unit(connection)
+        with self.database.unit_of_work() as work:
+            yield Unit(work.conn)
