@@ -110,6 +110,8 @@ def test_the_readme_has_runnable_examples_in_python_and_bash() -> None:
     assert languages <= {"python", "bash", "yaml", "text"}, languages
 
 
+# The blocks run in order against one mesh (later ones use what earlier ones made), the demo's among them.
+@pytest.mark.timeout(900)
 def test_every_python_and_bash_block_runs_as_written(workspace: tuple[Path, dict[str, str]]) -> None:
     folder, env = workspace
     for block in readme_blocks():
