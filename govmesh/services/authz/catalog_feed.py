@@ -26,16 +26,11 @@ import grpc
 from govmesh.contracts.catalog.v1 import catalog_pb2 as catalog_pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.kernel.catalog.follower import CatalogFollower, CatalogRead
-from govmesh.runtime.identity import PRINCIPAL_HEADER
 from govmesh.runtime.mtls import ServiceTLS
 from govmesh.services.authz import convert
 from govmesh.services.authz.usecases import Authz
 
 log = logging.getLogger("govmesh.authz.catalog")
-
-# Authz calls the catalog as service/authz: its certificate says so (the catalog ignores this header
-# from anyone but the gateway; it stays for catalogs that read it from their logs).
-CALLER = (PRINCIPAL_HEADER, "service/authz")
 
 
 def catalog_channel(addresses: list[str], tls: ServiceTLS) -> grpc.aio.Channel:
@@ -53,9 +48,8 @@ class CatalogFeed:
 
     def __init__(self, authz: Authz, channel: grpc.aio.Channel, *, retry_seconds: float = 1.0):
         self.authz = authz
-        self._follower = CatalogFollower(
-            catalog_pb2_grpc.CatalogServiceStub(channel), metadata=(CALLER,), retry_seconds=retry_seconds
-        )
+        # Authz calls the catalog as service/authz: its certificate on the channel says so.
+        self._follower = CatalogFollower(catalog_pb2_grpc.CatalogServiceStub(channel), retry_seconds=retry_seconds)
         self.synced = asyncio.Event()
 
     async def _store(self, read: CatalogRead) -> None:
