@@ -95,15 +95,16 @@ def serve(
 
 
 async def _serve(service: str, config: Settings) -> None:
+    from govmesh.runtime.server import MeshServer
+
     module = importlib.import_module(SERVICES[service])
     server = await module.build(config)
     await server.start(module.address(config))
-    # The console answers probes on its own HTTP port (/healthz); only gRPC servers get a plaintext health port.
-    if config.health_port_of(service) and hasattr(server, "health"):
-        from govmesh.runtime import probes
-
-        probe = await probes.serve_health(server.health, f"{config.host}:{config.health_port_of(service)}")
-        server.on_stop(lambda: probe.stop(0))
+    probe_port = config.health_port_of(service)
+    # Every gRPC process, the gateway at offset 0 included, answers probes on one mechanism; the
+    # console is a web server and answers /healthz on its own HTTP port instead.
+    if probe_port and isinstance(server, MeshServer):
+        await server.serve_health_probe(f"{config.host}:{probe_port}")
     await server.serve_until_signalled(config.shutdown_grace_seconds)
 
 

@@ -117,12 +117,6 @@ class Settings(BaseSettings):
         "requests_per_second, burst, max_concurrent_streams, max_message_bytes, default_deadline_seconds and "
         "max_deadline_seconds; empty means the built-in defaults (200/s, burst 400, 32 streams, 30 s, 300 s).",
     )
-    gateway_health_port: int = Field(
-        default=0,
-        description="A loopback port where the gateway also answers grpc.health.v1 in plaintext, for probes "
-        "without a certificate (e.g. 50052); 0 means none (the public port answers health only to a verified "
-        "principal).",
-    )
     gateway_revocation_check_seconds: float = Field(
         default=1.0,
         description="How often the gateway and every service reread <data_dir>/certs/crl.pem (`govmesh certs "
@@ -143,8 +137,9 @@ class Settings(BaseSettings):
     )
     health_port: int = Field(
         default=0,
-        description="Base port of the plaintext grpc.health.v1 endpoints for probes (same offsets as "
-        "GOVMESH_METRICS_PORT); 0 = none, health is then only on each service's own port.",
+        description="Base port of the plaintext grpc.health.v1 endpoints for probes without a certificate "
+        "(same offsets as GOVMESH_METRICS_PORT: the gateway at +0; not the console, which has /healthz); "
+        "0 = none, health is then only on each process's own port, to a verified principal.",
     )
     metrics_host: str = Field(
         default="127.0.0.1", description="Address the Prometheus endpoints bind to (0.0.0.0 in a container)."

@@ -39,13 +39,6 @@ def standard_interceptors(
     ]
 
 
-def require_loopback(address: str) -> None:
-    """ValueError unless `host:port` is on loopback: where a port without authentication may listen."""
-    host = address.rsplit(":", 1)[0].strip("[]")
-    if host not in ("127.0.0.1", "::1", "localhost"):
-        raise ValueError(f"the plaintext health port binds to loopback only, not {host!r}")
-
-
 class MeshServer:
     """A grpc.aio server with the mesh's standard parts; services add their servicers to `grpc_server`.
 
@@ -91,15 +84,14 @@ class MeshServer:
         self._plaintext_health: grpc.aio.Server | None = None
         self.plaintext_health_port = 0
 
-    async def serve_plaintext_health(self, address: str) -> int:
-        """Also answers grpc.health.v1, and nothing else, in plaintext at `address` on loopback; returns its port.
+    async def serve_health_probe(self, address: str) -> int:
+        """Also answers grpc.health.v1, and nothing else, in plaintext at `address`; returns its port.
 
-        For probes that hold no certificate (a load balancer's agent on the same machine): the
-        main port answers health only to a verified principal. Any other host than loopback is
-        refused, so the unauthenticated port never leaves the machine.
+        For probes that hold no certificate (Kubernetes `grpc:` probes, a load balancer's agent):
+        the service's own port answers health only to a verified principal. The same answers as
+        that port, so nothing but SERVING / NOT_SERVING is told to whoever asks.
         """
-        require_loopback(address)
-        probe = grpc.aio.server()
+        probe = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, probe)
         self.plaintext_health_port = int(probe.add_insecure_port(address))
         await probe.start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
@@ -123,12 +122,6 @@ def _identityless_certificate(authority: CertificateAuthority) -> str:
     return "nobody"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _probe(channel: grpc.aio.Channel) -> grpc.StatusCode:
     try:
         await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
@@ -155,24 +148,22 @@ async def test_health_and_reflection_answer_only_a_verified_unrevoked_principal(
     assert answer == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_a_probe_without_a_certificate_uses_the_plaintext_health_port_on_loopback(
+async def test_a_probe_without_a_certificate_uses_the_gateways_plaintext_health_port(
     mesh_settings: Settings, database_url: str
 ) -> None:
     from tests.integration.mesh import start_mesh
 
-    port = _free_port()
-    settings = mesh_settings.model_copy(update={"gateway_health_port": port})
-    running = await start_mesh(settings, database_url)
+    running = await start_mesh(mesh_settings, database_url)
     try:
-        assert running.gateway.plaintext_health_port == port
+        # The gateway's probe port is the per-process one every service has (GOVMESH_HEALTH_PORT + 0).
+        port = await running.gateway.serve_health_probe("127.0.0.1:0")
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            request = health_pb2.HealthCheckRequest(service="catalog.v1.CatalogService")
+            reply = await health_pb2_grpc.HealthStub(channel).Check(request, timeout=5)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
             # Health only: nothing else is served there.
             with pytest.raises(grpc.aio.AioRpcError) as nothing_else:
                 await channel.unary_unary("/catalog.v1.CatalogService/GetCatalogStats")(b"", timeout=5)
             assert nothing_else.value.code() == grpc.StatusCode.UNIMPLEMENTED
-        with pytest.raises(ValueError, match="loopback"):
-            await running.gateway.serve_plaintext_health("0.0.0.0:0")
     finally:
         await running.stop()

@@ -146,7 +146,4 @@ async def build(
             await authz_link.close()
 
     server.on_stop(close)
-    if settings.gateway_health_port:
-        await server.set_serving(False)  # until the public port is up
-        await server.serve_plaintext_health(f"127.0.0.1:{settings.gateway_health_port}")
     return server
