@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -23,6 +24,7 @@ from govmesh.runtime.certs import (
     service_host_name,
     spiffe_id_of,
 )
+from govmesh.runtime.channels import RenewingChannel, matching_pair
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import ANONYMOUS, Principal
 
@@ -143,6 +145,11 @@ class RevocationList:
             self.reload_if_changed()
 
 
+def file_stamps(files: Sequence[Path]) -> tuple[tuple[int, int], ...]:
+    """What changes when any of `files` is rewritten or replaced (OSError while one is missing)."""
+    return tuple((s.st_mtime_ns, s.st_ino) for s in map(os.stat, files))
+
+
 def server_credentials(authority: CertificateAuthority, name: str) -> grpc.ServerCredentials:
     """Mutual TLS with certificate `name`: client certificates required, from the hub's CA.
 
@@ -152,7 +159,7 @@ def server_credentials(authority: CertificateAuthority, name: str) -> grpc.Serve
     files = [authority.path(name, "pem"), authority.path(name, "key"), authority.path(CA_NAME, "pem")]
 
     def stamps() -> tuple[tuple[int, int], ...]:
-        return tuple((s.st_mtime_ns, s.st_ino) for s in map(os.stat, files))
+        return file_stamps(files)
 
     def configuration() -> grpc.ServerCertificateConfiguration:
         pair = authority.key_pair(name)
@@ -212,16 +219,24 @@ class ServiceTLS:
     def server_credentials(self) -> grpc.ServerCredentials:
         return server_credentials(self.authority, self.name)
 
-    def channel_credentials(self) -> grpc.ChannelCredentials:
-        pair = self.authority.key_pair(self.name)
-        return grpc.ssl_channel_credentials(self.authority.ca_pem(), pair.key, pair.cert)
-
     def channel(
         self, addresses: Sequence[str], service: str, options: Sequence[tuple[str, Any]] = ()
     ) -> grpc.aio.Channel:
-        """A channel to `service`'s replicas over mutual TLS, checking each presents `service/<service>`'s name."""
-        return grpc.aio.secure_channel(
-            target_of(addresses),
-            self.channel_credentials(),
-            options=[*options, ("grpc.ssl_target_name_override", service_host_name(service))],
-        )
+        """A channel to `service`'s replicas over mutual TLS, checking each presents `service/<service>`'s name.
+
+        It follows this service's certificate files (`RenewingChannel`): after `govmesh certs renew`
+        or a CA rotation, calls go out with the new certificate within `revocation_check_seconds`.
+        """
+        target = target_of(addresses)
+        options = [*options, ("grpc.ssl_target_name_override", service_host_name(service))]
+        files = [self.authority.path(self.name, "pem"), self.authority.path(self.name, "key")]
+        files.append(self.authority.path(CA_NAME, "pem"))
+
+        def make() -> grpc.aio.Channel | None:
+            pair = self.authority.key_pair(self.name)
+            if not matching_pair(pair.cert, pair.key):
+                return None
+            credentials = grpc.ssl_channel_credentials(self.authority.ca_pem(), pair.key, pair.cert)
+            return grpc.aio.secure_channel(target, credentials, options=options)
+
+        return RenewingChannel(make, lambda: file_stamps(files), self.revocation_check_seconds)

@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner, Result
 
 from govmesh.cli.app import app
+from govmesh.contracts.catalog.v1 import catalog_pb2
 from govmesh.contracts.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from govmesh.runtime import config
-from govmesh.runtime.certs import CertificateAuthority, KeyPair
+from govmesh.runtime.certs import CertificateAuthority, KeyPair, serial_hex
 from tests.integration.helpers import reason_of
 from tests.integration.mesh import Mesh
 
@@ -145,3 +146,28 @@ async def test_during_a_ca_rotation_certificates_of_both_cas_get_in_and_after_it
     assert await who(mesh, authority.key_pair("department-LTAX")) == "department/LTAX"
     error = await refused(mesh, old_ltax)
     assert error.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_a_service_calls_with_its_renewed_certificate_without_a_restart(mesh: Mesh, govmesh: CliRunner) -> None:
+    """The gateway's hop to the catalog follows `certs renew service/gateway --revoke-old` within the check period."""
+    catalog_stats = mesh.catalog_stub("department/AIC").GetCatalogStats
+    assert (await catalog_stats(catalog_pb2.GetCatalogStatsRequest(), timeout=5)).subjects > 0
+    renewed = await _run(govmesh, "certs", "renew", "service/gateway", "--revoke-old", "--json")
+    assert renewed.exit_code == 0, renewed.output
+    old = json.loads(renewed.stdout)["previous_serial_number"]
+    # Once the catalog refuses the old certificate, calls through the gateway must come with the new one.
+    revocations = mesh.catalog.revocations
+    assert revocations is not None
+    deadline = asyncio.get_running_loop().time() + 10
+    while old not in {serial_hex(serial) for serial in revocations.serials}:
+        assert asyncio.get_running_loop().time() < deadline, "the catalog never read the revocation"
+        await asyncio.sleep(0.05)
+    while True:
+        try:
+            reply = await catalog_stats(catalog_pb2.GetCatalogStatsRequest(), timeout=5)
+        except grpc.aio.AioRpcError as error:  # refused as revoked, or the catalog out of reach with it
+            assert asyncio.get_running_loop().time() < deadline, f"the gateway still calls as revoked: {error}"
+            await asyncio.sleep(0.05)
+            continue
+        break
+    assert reply.subjects > 0
