@@ -108,6 +108,18 @@ async def test_a_revoked_certificate_is_refused_on_its_open_connection(mesh: Mes
         assert (await call(http, STATS)).status_code == 200  # everyone else is still served
 
 
+async def test_revoking_a_certificate_ends_its_open_stream_at_the_http_door(mesh: Mesh) -> None:
+    async with client(mesh, "department/LTAX") as http, asyncio.timeout(30):
+        messages = stream(http, "catalog.v1.CatalogService/WatchCatalog", {}, timeout_ms=20_000)
+        opened = asyncio.ensure_future(anext(messages))
+        await _until_open_streams(http, 1)  # the stream is admitted and open, idle
+        CertificateAuthority(mesh.settings.certs_dir).revoke("department/LTAX")
+        end = await opened
+        assert isinstance(end, StreamEnd), end  # nothing was published: its first message is its end
+    assert end.error is not None
+    assert (end.error.code, end.error.reason) == ("unauthenticated", "CERTIFICATE_REVOKED")
+
+
 async def test_both_doors_draw_on_one_allowance_per_principal(mesh: Mesh) -> None:
     stats = catalog_pb2_grpc.CatalogServiceStub(mesh.channel("department/QTS"))
     await stats.GetCatalogStats(pb.GetCatalogStatsRequest())  # QTS's one call, over gRPC

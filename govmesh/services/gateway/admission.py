@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
@@ -121,6 +122,35 @@ class Gate:
     def charge(self, admission: Admission, size: int) -> None:
         """Charges one streamed response message."""
         admission.allowance.charge_bytes(size, self.limiter.clock())
+
+
+class RevocationWatch:
+    """Ends an open stream when its caller's certificate is revoked: the gate admits a call only at its start.
+
+    The revocation list is reread every `GOVMESH_GATEWAY_REVOCATION_CHECK_SECONDS`; at the reload
+    that lists the certificate, the upstream call is cancelled (its reader then sees
+    CancelledError) and `refusal` holds the answer for the caller, on either door: UNAUTHENTICATED
+    with reason CERTIFICATE_REVOKED.
+    """
+
+    def __init__(self, gate: Gate, admission: Admission, call: grpc.aio.Call):
+        self.refusal: errors.DomainError | None = None
+        self._task: asyncio.Task[None] | None = None
+        revocations, certificate = gate.revocations, admission.caller.certificate
+        if revocations is None or certificate is None:
+            return
+
+        def cut(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and revocations is not None and certificate is not None:
+                self.refusal = peer_refusal(certificate, revocations)
+                call.cancel()
+
+        self._task = asyncio.get_running_loop().create_task(revocations.wait_revoked(certificate.serial))
+        self._task.add_done_callback(cut)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 def message_too_large(admission: Admission, size: int, direction: str) -> errors.ResourceExhausted:

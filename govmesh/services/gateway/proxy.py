@@ -24,8 +24,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import PRINCIPAL_HEADER
-from govmesh.runtime.interceptors import peer_refusal, status_for
-from govmesh.services.gateway.admission import Admission, Gate, message_too_large, refuse
+from govmesh.runtime.interceptors import status_for
+from govmesh.services.gateway.admission import Admission, Gate, RevocationWatch, message_too_large, refuse
 from govmesh.services.gateway.metrics import CallMetrics
 from govmesh.services.gateway.upstreams import Upstream
 
@@ -188,7 +188,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                     metadata = self._metadata(context, principal)
                     call = upstream_call(sized, timeout=context.time_remaining(), metadata=metadata)
                     settled = _FirstStatus(call)
-                    watch = _RevocationWatch(gate, admission, call)
+                    watch = RevocationWatch(gate, admission, call)
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                     try:
@@ -253,7 +253,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
                     metadata = self._metadata(context, principal)
                     call = upstream_call(request, timeout=context.time_remaining(), metadata=metadata)
                     settled = _FirstStatus(call)
-                    watch = _RevocationWatch(gate, admission, call)
+                    watch = RevocationWatch(gate, admission, call)
                     upstream.forwarded_calls += 1
                     upstream.active_calls += 1
                     try:
@@ -315,34 +315,6 @@ class _SizedRequests:
                 # service never mistakes the cut stream for a complete one.
                 raise self.refusal
             yield message
-
-
-class _RevocationWatch:
-    """Ends an open stream when its caller's certificate is revoked: the gate admits a call only at its start.
-
-    The revocation list is reread every `GOVMESH_GATEWAY_REVOCATION_CHECK_SECONDS`; at the reload
-    that lists the certificate, the upstream call is cancelled and the caller is answered
-    UNAUTHENTICATED with reason CERTIFICATE_REVOKED.
-    """
-
-    def __init__(self, gate: Gate, admission: Admission, call: grpc.aio.Call):
-        self.refusal: errors.DomainError | None = None
-        self._task: asyncio.Task[None] | None = None
-        revocations, certificate = gate.revocations, admission.caller.certificate
-        if revocations is None or certificate is None:
-            return
-
-        def cut(task: asyncio.Task[None]) -> None:
-            if not task.cancelled() and revocations is not None and certificate is not None:
-                self.refusal = peer_refusal(certificate, revocations)
-                call.cancel()
-
-        self._task = asyncio.get_running_loop().create_task(revocations.wait_revoked(certificate.serial))
-        self._task.add_done_callback(cut)
-
-    def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
 
 
 # What grpc.aio reports when a request message could not be sent because the call had just ended.

@@ -8,9 +8,10 @@ and the verified principal written into the upstream call by the gateway alone.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import PRINCIPAL_HEADER, current_principal
-from govmesh.services.gateway.admission import Admission, Gate, message_too_large
+from govmesh.services.gateway.admission import Admission, Gate, RevocationWatch, message_too_large
 from govmesh.services.gateway.httpface.admittance import Admittance, current_admission, method_path
 from govmesh.services.gateway.httpface.calls import HttpCall, current_peer
 from govmesh.services.gateway.httpface.statuses import from_domain_error, from_rpc_error
@@ -95,7 +96,21 @@ class Doorkeeper:
 
     def __init__(self, gate: Gate, metrics: CallMetrics, *, traced: bool = True):
         self.admittance = Admittance(gate, metrics)
+        self._gate = gate
         self._traced = traced
+
+    @contextmanager
+    def cut_when_revoked(self, call: Admitted, upstream_call: grpc.aio.Call) -> Iterator[None]:
+        """An open stream ends when its caller's certificate is revoked, as on the gRPC port (`RevocationWatch`)."""
+        watch = RevocationWatch(self._gate, call.admission, upstream_call)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if watch.refusal is not None:
+                raise watch.refusal from None  # `admitted` answers it as a Connect error
+            raise
+        finally:
+            watch.close()
 
     def _span(self, method: str, call: HttpCall) -> AbstractContextManager[trace.Span]:
         if not self._traced:
@@ -181,8 +196,12 @@ def _forwarder(door: Doorkeeper, method: MethodDescriptor, upstream: Upstream) -
 
         async def one_reply(request: Any, ctx: RequestContext[Any, Any]) -> Any:
             async with door.admitted(ctx, upstream) as call:
-                timeout = _stream_timeout(ctx) if method.client_streaming else call.timeout
-                reply = await send_one(outgoing(request, call), timeout=timeout, metadata=call.metadata)
+                if not method.client_streaming:
+                    reply = await send_one(outgoing(request, call), timeout=call.timeout, metadata=call.metadata)
+                    return output.FromString(call.sized(reply, "response"))
+                upstream_call = send_one(outgoing(request, call), timeout=_stream_timeout(ctx), metadata=call.metadata)
+                with door.cut_when_revoked(call, upstream_call):
+                    reply = await upstream_call
                 return output.FromString(call.sized(reply, "response"))
 
         return (Endpoint.client_stream if method.client_streaming else Endpoint.unary)(info, one_reply)
@@ -193,8 +212,9 @@ def _forwarder(door: Doorkeeper, method: MethodDescriptor, upstream: Upstream) -
         async with door.admitted(ctx, upstream) as call:
             upstream_call = send_many(outgoing(request, call), timeout=_stream_timeout(ctx), metadata=call.metadata)
             try:
-                async for reply in upstream_call:
-                    yield output.FromString(call.sized(reply, "response"))
+                with door.cut_when_revoked(call, upstream_call):
+                    async for reply in upstream_call:
+                        yield output.FromString(call.sized(reply, "response"))
             finally:
                 # A caller who goes away, or a refused message, ends the upstream call too.
                 upstream_call.cancel()
