@@ -176,9 +176,13 @@ async def measure(work: Path, *, quick: bool) -> CostFigures:
     return CostFigures(phases, Limits(), whole.ByteSize(), time.monotonic() - began)
 
 
-def _row(phase: Phase) -> str:
+def _row(phase: Phase, alone: LoadResult) -> str:
     v, f = phase.victim, phase.flood
-    latency = f"{v.p50:.1f} | {v.p99:.1f}" if v.latencies_ns else "— | —"
+    latency = (
+        f"{v.p50:.1f} | {v.p99:.1f} | ×{v.p50 / alone.p50:.1f} | ×{v.p99 / alone.p99:.1f}"
+        if v.latencies_ns
+        else "— | — | — | —"
+    )
     errors = ", ".join(f"{k} {n}" for k, n in sorted(v.errors.items())) or "none"
     if f is None:
         flood = "—"
@@ -194,24 +198,30 @@ def render(figures: CostFigures) -> str:
         SECTION_START,
         "## Isolation by cost: an expensive flood beside another department",
         "",
-        f"Measured by `bench/cost.py` in {f.duration:.0f} s (SQLite; catalog, authz and gateway as "
+        f"Measured by `python -m bench.cost` in {f.duration:.0f} s (SQLite; catalog, authz and gateway as "
         f"`govmesh serve` processes). Department {VICTIM} calls GetItem through the gateway at "
         f"{VICTIM_RATE:g} calls/s (open loop, latency from each call's scheduled start); meanwhile "
         f"{FLOODERS} callers of another department read the whole catalog with its items "
         f"(ListSubjects, page size 1,000: {f.catalog_bytes / 2**20:.2f} MiB an answer) as fast as they "
-        "are answered, waiting the RetryInfo delay of a refusal. Latencies in ms.",
+        "are answered, waiting the RetryInfo delay of a refusal. Latencies in ms; the ratios are to the same "
+        "run's first phase, LTAX alone.",
         "",
-        "| phase | p50 | p99 | errors | the flooding department |",
-        "| --- | ---: | ---: | --- | --- |",
-        *(_row(p) for p in f.phases),
+        "| phase | p50 | p99 | p50 / alone | p99 / alone | errors | the flooding department |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        *(_row(p, f.phases[0].victim) for p in f.phases),
         "",
         f"**The bound.** Each principal's calls are charged their response bytes: "
         f"{budget.response_bytes_per_second / 2**20:g} MiB/s sustained, {budget.response_bytes_burst / 2**20:g} MiB "
-        "at once, by default. Over any stretch of T seconds a principal receives at most the burst plus "
+        "at most in a row, by default. Over any stretch of T seconds a principal receives at most the burst plus "
         "the rate × T plus one answer (a call is admitted only while its expected cost is in the bucket, "
         "and settles its real size when it answers), so the services spend on one department at most "
         f"about {budget.response_bytes_per_second / max(f.catalog_bytes, 1):.1f} whole-catalog reads a second. "
-        "What another department still feels is the answer being served when its call arrives: the bound is "
+        "Nor are its expensive answers produced at the same time: the calls a principal has in flight may be "
+        "expected to return one second of its rate together (a call alone may cost more), and while a method's "
+        "first call is in flight its cost is unknown, so its other calls wait for that answer instead of "
+        "passing as cheap; the expected cost is the principal's largest recent answer of the method, which "
+        "cheap calls cannot talk down. "
+        "What another department still feels is the one answer being served when its call arrives: the bound is "
         f"that its p99 grows by at most {ANSWERS_OF_DELAY} expensive answers' time (one on the catalog's event "
         f"loop, one on the gateway's) — here {ANSWERS_OF_DELAY} × {f.answer_ms:.0f} ms = {f.bound_ms:.0f} ms. "
         f"Measured: {f.added(BUDGETED_PHASE)} under the budget; counted only by number, "

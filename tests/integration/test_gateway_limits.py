@@ -224,3 +224,22 @@ async def test_expensive_calls_are_limited_by_their_cost_while_cheap_ones_from_o
     )
     assert limits.limits.response_bytes_per_second == 100_000
     assert limits.usage.available_response_bytes < 3_000_000
+
+
+async def test_a_flood_of_a_methods_first_calls_gets_no_more_than_its_budget(mesh: Mesh) -> None:
+    """Before any answer says what a call costs, a burst of it at once must not all pass as cheap."""
+    expensive = mesh.catalog_stub("maintainer/ops")
+    everything = pb.ListSubjectsRequest(page_size=1000, include_items=True)
+
+    async def one() -> pb.ListSubjectsResponse | grpc.aio.AioRpcError:
+        try:
+            return await expensive.ListSubjects(everything, timeout=30)
+        except grpc.aio.AioRpcError as error:
+            return error
+
+    outcomes = await asyncio.gather(*(one() for _ in range(8)))
+    served = [o for o in outcomes if isinstance(o, pb.ListSubjectsResponse)]
+    refused = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    # A 3 MB budget holds three 0.9 MB answers (and one more may take it into debt), not eight.
+    assert 1 <= len(served) <= 4, len(served)
+    assert {(e.code(), reason_of(e)) for e in refused} == {(grpc.StatusCode.RESOURCE_EXHAUSTED, "COST_LIMITED")}

@@ -33,6 +33,8 @@ LIMITS = {
     "principals": {
         "department/QTS": {"requests_per_second": 0.01, "burst": 1},
         "department/PSB": {"max_concurrent_streams": 1},
+        # Reading the whole catalog with its items is about 0.9 MiB: a budget of a few such reads.
+        "maintainer/ops": {"response_bytes_per_second": 100_000, "response_bytes_burst": 3_000_000},
     }
 }
 
@@ -132,6 +134,21 @@ async def test_both_doors_draw_on_one_allowance_per_principal(mesh: Mesh) -> Non
     assert (refused.http_status, refused.code, refused.reason) == (429, "resource_exhausted", "RATE_LIMITED")
     assert refused.details["RetryInfo"].retry_delay.seconds > 1
     assert unparsed.reason == "RATE_LIMITED"
+
+
+async def test_calls_over_http_are_charged_what_their_answers_cost(mesh: Mesh) -> None:
+    everything = {"pageSize": 1000, "includeItems": True}
+    served = 0
+    async with client(mesh, "maintainer/ops") as http:
+        for _ in range(10):
+            response = await call(http, "catalog.v1.CatalogService/ListSubjects", everything)
+            if response.status_code != 200:
+                break
+            served += 1
+    # Three 0.9 MiB answers fit a 3 MB budget (one more may take it into debt); not ten.
+    assert 1 <= served <= 4, served
+    refusal = error_of(response)
+    assert (refusal.http_status, refusal.reason) == (429, "COST_LIMITED")
 
 
 async def test_a_principal_at_its_stream_limit_is_refused_another_over_http(mesh: Mesh) -> None:

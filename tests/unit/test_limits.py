@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govmesh.runtime.identity import Principal
-from govmesh.services.gateway.domain.limits import Allowance, CostEstimates, Limiter, Limits, load_limits, parse_limits
+from govmesh.services.gateway.domain.limits import (
+    UNKNOWN_COST,
+    Allowance,
+    Limiter,
+    Limits,
+    load_limits,
+    parse_limits,
+)
 
 MAX_MESSAGE = 4 * 1024 * 1024
 
@@ -121,30 +128,71 @@ def test_usage_reports_refilled_tokens_open_streams_and_counts() -> None:
     assert limiter.allowance(aic) is allowance
 
 
-def _spend(allowance: Allowance, estimates: CostEstimates, size: int, now: float) -> float:
-    """One call as the gate makes it: wait for its expected cost, reserve it, settle the real size."""
-    expected = estimates.expected("/catalog.v1.CatalogService/ListSubjects")
-    wait = allowance.bytes_wait(expected, now)
+LIST = "/catalog.v1.CatalogService/ListSubjects"
+
+
+def _spend(allowance: Allowance, size: int, now: float, method: str = LIST) -> float:
+    """One call as the gate makes it: wait for its expected cost, reserve it, settle the real size on its answer."""
+    expected, wait, _ = allowance.cost_wait(method, now)
     if wait:
         return wait
-    allowance.charge_bytes(expected, now)
-    allowance.charge_bytes(size - expected, now)
-    estimates.observe("/catalog.v1.CatalogService/ListSubjects", size)
+    probe = allowance.reserve(method, expected, now)
+    allowance.settle(method, expected, probe, size, now)
     return 0.0
 
 
 def test_expensive_calls_wait_until_their_bytes_are_repaid_at_the_principals_rate() -> None:
-    limits = Limits(response_bytes_per_second=1_000_000, response_bytes_burst=2_000_000)
-    allowance, estimates = Allowance(limits, now=0.0), CostEstimates()
+    allowance = Allowance(Limits(response_bytes_per_second=1_000_000, response_bytes_burst=2_000_000), now=0.0)
     # The first 1.5 MB answer comes from the full bucket; from then on each call is expected to cost
     # as much, and waits until the bucket holds it.
-    assert _spend(allowance, estimates, 1_500_000, 0.0) == 0.0
-    assert _spend(allowance, estimates, 1_500_000, 0.0) == pytest.approx(1.0)
-    assert _spend(allowance, estimates, 1_500_000, 1.0) == 0.0
-    assert _spend(allowance, estimates, 1_500_000, 1.0) == pytest.approx(1.5)
+    assert _spend(allowance, 1_500_000, 0.0) == 0.0
+    assert _spend(allowance, 1_500_000, 0.0) == pytest.approx(1.0)
+    assert _spend(allowance, 1_500_000, 1.0) == 0.0
+    assert _spend(allowance, 1_500_000, 1.0) == pytest.approx(1.5)
     # An answer larger than expected leaves the bucket in debt, and the next call pays it off too.
-    assert _spend(allowance, estimates, 4_000_000, 2.5) == 0.0
-    assert allowance.available_bytes(2.5) == pytest.approx(-2_500_000)
+    assert _spend(allowance, 4_000_000, 2.5) == 0.0
+    assert allowance.available_bytes(2.5) == pytest.approx(-2_500_000, rel=0.01)
+
+
+def test_expensive_answers_are_produced_one_after_another_however_full_the_bucket() -> None:
+    allowance = Allowance(Limits(response_bytes_per_second=1_000_000, response_bytes_burst=4_000_000), now=0.0)
+    assert _spend(allowance, 900_000, 0.0) == 0.0  # taught: a ListSubjects answer costs 0.9 MB
+    expected, wait, _ = allowance.cost_wait(LIST, 0.0)
+    assert wait == 0.0
+    allowance.reserve(LIST, expected, 0.0)
+    # The bucket still holds 2.2 MB, but a second such answer in flight would exceed a second's rate:
+    # the call waits for the one in flight, not for its budget.
+    _, wait, in_flight = allowance.cost_wait(LIST, 0.0)
+    assert wait == pytest.approx(0.9, rel=0.01) and in_flight
+    # Cheap calls of other methods still fit beside it.
+    assert allowance.cost_wait("/catalog.v1.CatalogService/GetItem", 0.0)[1] == 0.0
+    allowance.settle(LIST, expected, False, 900_000, 0.3)
+    assert allowance.cost_wait(LIST, 0.3)[1] == 0.0
+
+
+def test_the_first_call_of_a_method_goes_alone_until_its_answer_tells_its_cost() -> None:
+    allowance = Allowance(Limits(response_bytes_per_second=1_000_000, response_bytes_burst=4_000_000), now=0.0)
+    expected, wait, _ = allowance.cost_wait(LIST, 0.0)
+    assert (expected, wait) == (UNKNOWN_COST, 0.0)
+    assert allowance.reserve(LIST, expected, 0.0)  # a probe
+    assert allowance.cost_wait(LIST, 0.0)[1] > 0  # a flood of the new method waits for its answer
+    # The first calls of other methods pass at once, as a client starting up makes them.
+    for other in ("GetItem", "ListItems", "GetCatalogStats"):
+        cost, wait, _ = allowance.cost_wait(f"/catalog.v1.CatalogService/{other}", 0.0)
+        assert wait == 0.0
+        allowance.reserve(f"/catalog.v1.CatalogService/{other}", cost, 0.0)
+    allowance.settle(LIST, expected, True, 900_000, 0.2)
+    assert allowance.cost_wait(LIST, 0.2)[0] == pytest.approx(900_000)
+
+
+def test_cheap_calls_of_a_method_do_not_talk_its_expected_cost_down() -> None:
+    allowance = Allowance(Limits(response_bytes_per_second=1_000_000, response_bytes_burst=100_000_000), now=0.0)
+    assert _spend(allowance, 900_000, 0.0) == 0.0
+    for _ in range(100):
+        assert _spend(allowance, 100, 0.0) == 0.0
+    assert allowance.cost_wait(LIST, 0.0)[0] == pytest.approx(900_000)
+    # Without large answers for a while, the method is expected to be cheap again.
+    assert allowance.cost_wait(LIST, 600.0)[0] < 1_000
 
 
 def test_a_call_costlier_than_the_whole_bucket_still_passes_on_a_full_one() -> None:
@@ -172,14 +220,11 @@ def test_a_zero_byte_rate_counts_no_cost() -> None:
 def test_the_bytes_a_principal_receives_stay_within_its_budget_plus_one_answer(
     rate: float, burst: int, calls: list[tuple[float, int]]
 ) -> None:
-    allowance, estimates = (
-        Allowance(Limits(response_bytes_per_second=rate, response_bytes_burst=burst), 0.0),
-        CostEstimates(),
-    )
+    allowance = Allowance(Limits(response_bytes_per_second=rate, response_bytes_burst=burst), 0.0)
     now, received, largest = 0.0, 0, 0
     for gap, size in calls:
         now += gap
-        if _spend(allowance, estimates, size, now) == 0.0:
+        if _spend(allowance, size, now) == 0.0:
             received += size
             largest = max(largest, size)
     # Admission needs a positive balance, so the debt never exceeds the last answer.

@@ -18,6 +18,8 @@ from govmesh.services.gateway.identity import Caller, RevocationList
 
 # When a stream will close is unknown; a second is a polite first retry.
 _STREAM_RETRY_SECONDS = 1.0
+# How long a call may be held for its principal's calls in flight to answer before it is refused.
+_HOLD_SECONDS = 5.0
 
 Identify = Callable[[grpc.aio.ServicerContext], Caller]
 
@@ -30,6 +32,7 @@ class Admission:
     allowance: Allowance
     method: str = ""
     reserved: float = 0.0
+    probe: bool = False
 
 
 class Gate:
@@ -69,7 +72,14 @@ class Gate:
             raise refusal
         return caller
 
-    def admit(self, context: grpc.aio.ServicerContext, method: str, streaming: bool) -> Admission:
+    async def admit(
+        self, context: grpc.aio.ServicerContext, method: str, streaming: bool, *, priced: bool = True
+    ) -> Admission:
+        """The admitted call; each admitted unary call that is `priced` must be `settle`d when it ends.
+
+        Streams are charged message by message instead; the gateway's own methods (`priced=False`)
+        answer from memory and cost nothing.
+        """
         caller = self.caller(context)
         allowance = self.limiter.allowance(caller.principal)
         if streaming and allowance.streams_full():
@@ -90,34 +100,53 @@ class Gate:
                 metadata={"principal": caller.header, "limit": f"{allowance.limits.requests_per_second:g}"},
             )
         # Every call spends a token; one expected to be costly also waits for its response bytes.
-        expected = 0.0 if streaming else self.limiter.estimates.expected(method)
-        wait = allowance.bytes_wait(expected, now)
-        if wait:
-            allowance.admitted -= 1
-            limit = allowance.limits.response_bytes_per_second
-            raise errors.ResourceExhausted(
-                f"{caller.header} is over its budget of {limit:,.0f} response bytes a second",
-                retry_after_seconds=wait,
-                reason="COST_LIMITED",
-                metadata={"principal": caller.header, "limit": f"{limit:g}"},
-            )
+        expected = 0.0 if streaming or not priced else await self._affordable(caller, allowance, method)
         refusal = self.policy.refusal(caller.principal, method)
         if refusal is not None:
             raise refusal
         if streaming:
             allowance.open_streams += 1
-        allowance.charge_bytes(expected, now)
-        return Admission(caller, allowance, method, expected)
+        probe = allowance.reserve(method, expected, self.limiter.clock()) if expected else False
+        return Admission(caller, allowance, method, expected, probe)
+
+    async def _affordable(self, caller: Caller, allowance: Allowance, method: str) -> float:
+        """The cost a call of `method` reserves, once its principal may start it (`Allowance.cost_wait`).
+
+        A call held only by the principal's own calls in flight waits here for their answers, up to
+        _HOLD_SECONDS: a client's parallel calls are not errors. Over its budget, it is refused at
+        once with the time until the budget holds it (COST_LIMITED), as a flood should be.
+        """
+        give_up = self.limiter.clock() + _HOLD_SECONDS
+        while True:
+            now = self.limiter.clock()
+            expected, wait, in_flight = allowance.cost_wait(method, now)
+            if not wait:
+                return expected
+            if not in_flight or now >= give_up:
+                if in_flight:
+                    allowance.refuse()
+                allowance.admitted -= 1
+                limit = allowance.limits.response_bytes_per_second
+                raise errors.ResourceExhausted(
+                    f"{caller.header} is over its budget of {limit:,.0f} response bytes a second",
+                    retry_after_seconds=wait,
+                    reason="COST_LIMITED",
+                    metadata={"principal": caller.header, "limit": f"{limit:g}"},
+                )
+            await allowance.next_settlement(min(wait, give_up - now))
 
     def settle(self, admission: Admission, size: int | None) -> None:
         """Charges what a call's response really cost against what was reserved, and learns from it.
 
-        `None` (the call failed) gives the reservation back and teaches nothing.
+        `None` (the call failed) gives the reservation back and teaches nothing. A call admitted
+        with nothing reserved (a client stream) is charged its answer; settling twice charges once.
         """
-        admission.allowance.charge_bytes((size or 0) - admission.reserved, self.limiter.clock())
-        admission.reserved = 0.0
-        if size is not None:
-            self.limiter.estimates.observe(admission.method, size)
+        allowance, now = admission.allowance, self.limiter.clock()
+        if admission.reserved:
+            allowance.settle(admission.method, admission.reserved, admission.probe, size, now)
+        elif size:
+            allowance.charge_bytes(size, now)
+        admission.reserved, admission.probe = 0.0, False
 
     def charge(self, admission: Admission, size: int) -> None:
         """Charges one streamed response message."""

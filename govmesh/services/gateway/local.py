@@ -47,7 +47,7 @@ class _Guard:
         principal = ""
         code = "OK"
         try:
-            caller = self._gate.admit(context, method, False).caller
+            caller = (await self._gate.admit(context, method, False, priced=False)).caller
             principal = caller.header
             parent = propagate.extract(dict(context.invocation_metadata() or ()))
             caller_token = current_caller.set(caller)

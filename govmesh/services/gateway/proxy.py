@@ -128,7 +128,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
             code = _OK
             admission: Admission | None = None
             try:
-                admission = gate.admit(context, method, False)
+                admission = await gate.admit(context, method, False)
                 principal = admission.caller.header
                 limits = admission.allowance.limits
                 if len(request) > limits.max_message_bytes:
@@ -181,7 +181,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
             code = _OK
             admission: Admission | None = None
             try:
-                admission = gate.admit(context, method, True)
+                admission = await gate.admit(context, method, True)
                 principal = admission.caller.header
                 sized = _SizedRequests(requests, admission)
                 with self._span(route, context) as span:
@@ -241,7 +241,7 @@ class ForwardingHandler(grpc.GenericRpcHandler):
             code = _OK
             admission: Admission | None = None
             try:
-                admission = gate.admit(context, method, True)
+                admission = await gate.admit(context, method, True)
                 principal = admission.caller.header
                 limit = admission.allowance.limits.max_message_bytes
                 sized: _SizedRequests | None = None

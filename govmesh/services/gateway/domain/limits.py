@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import time
@@ -152,6 +154,38 @@ def load_limits(setting: str, *, max_message_bytes: int) -> LimitsConfig:
         raise ValueError(f"{path}: {error}") from error
 
 
+# A method not yet answered for a principal is expected to cost a typical page; only one such
+# call of it goes at a time, and its answer teaches the real cost.
+UNKNOWN_COST = 16 * 1024
+# How soon a call held for the answers its principal has in flight looks again, at least.
+_IN_FLIGHT_RETRY_SECONDS = 0.05
+
+
+class CostEstimates:
+    """What each method's answers have cost one principal lately: its largest recent answer, decaying with time.
+
+    A call is charged this much when admitted, before anyone knows what it will return. The
+    largest recent answer rather than an average, so a run of cheap calls of a method cannot talk
+    the estimate down just before a burst of expensive ones; it halves every `half_life` seconds
+    without a large answer, so a method that became cheap is seen as cheap again.
+    """
+
+    def __init__(self, half_life: float = 60.0):
+        self._half_life = half_life
+        self._peaks: dict[str, tuple[float, float]] = {}
+
+    def expected(self, method: str, now: float) -> float | None:
+        """The cost to expect of a call of `method`; None before its first answer."""
+        known = self._peaks.get(method)
+        if known is None:
+            return None
+        size, when = known
+        return float(size * 0.5 ** (max(now - when, 0.0) / self._half_life))
+
+    def observe(self, method: str, size: int, now: float) -> None:
+        self._peaks[method] = (max(float(size), self.expected(method, now) or 0.0), now)
+
+
 class Allowance:
     """One principal's standing against its limits: a token bucket for calls, one for bytes, open streams, counters.
 
@@ -161,7 +195,20 @@ class Allowance:
     the arithmetic needs no lock.
     """
 
-    __slots__ = ("admitted", "bytes", "bytes_stamp", "limits", "open_streams", "rejected", "stamp", "tokens")
+    __slots__ = (
+        "admitted",
+        "bytes",
+        "bytes_stamp",
+        "estimates",
+        "in_flight",
+        "limits",
+        "open_streams",
+        "probing",
+        "rejected",
+        "settled",
+        "stamp",
+        "tokens",
+    )
 
     def __init__(self, limits: Limits, now: float):
         self.limits = limits
@@ -169,6 +216,10 @@ class Allowance:
         self.stamp = now
         self.bytes = float(max(limits.response_bytes_burst, 1))
         self.bytes_stamp = now
+        self.estimates = CostEstimates()
+        self.in_flight = 0.0  # response bytes reserved by calls not answered yet
+        self.probing: set[str] = set()  # methods whose first call is in flight
+        self.settled: asyncio.Event | None = None  # set when a call in flight answers, for calls waiting on it
         self.open_streams = 0
         self.admitted = 0
         self.rejected = 0
@@ -193,6 +244,54 @@ class Allowance:
             return 0.0
         self.rejected += 1
         return (need - balance) / rate
+
+    def cost_wait(self, method: str, now: float) -> tuple[float, float, bool]:
+        """What a call of `method` would reserve; 0.0 if it may start now, else the seconds until it may; and
+        whether it waits only for the principal's calls in flight (True) rather than for its budget.
+
+        It may start when all three hold (the bound of docs/benchmarks.md rests on them):
+        - no first call of the same method is in flight: until one answers, its cost is unknown;
+        - the principal's calls in flight, this one included, are expected to return at most a
+          second of its byte rate, so its expensive answers are produced one after another however
+          slow the services are (a call alone may cost more);
+        - the byte bucket holds its expected cost.
+        """
+        rate = self.limits.response_bytes_per_second
+        if rate <= 0:
+            return 0.0, 0.0, False
+        known = self.estimates.expected(method, now)
+        expected = UNKNOWN_COST if known is None else known
+        if self.in_flight > 0 and (self.in_flight + expected > rate or method in self.probing):
+            return expected, max(self.in_flight / rate, _IN_FLIGHT_RETRY_SECONDS), True
+        return expected, self.bytes_wait(expected, now), False
+
+    async def next_settlement(self, timeout: float) -> None:
+        """Returns when one of the principal's calls in flight answers, or after `timeout` seconds."""
+        if self.settled is None:
+            self.settled = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.settled.wait(), timeout)
+
+    def reserve(self, method: str, expected: float, now: float) -> bool:
+        """Charges an admitted call's expected cost; True when it is the method's first (a probe)."""
+        self.charge_bytes(expected, now)
+        self.in_flight += expected
+        probe = self.estimates.expected(method, now) is None
+        if probe:
+            self.probing.add(method)
+        return probe
+
+    def settle(self, method: str, reserved: float, probe: bool, size: int | None, now: float) -> None:
+        """Replaces a call's reservation with what its answer cost; `None` (it failed) gives it back."""
+        self.charge_bytes((size or 0) - reserved, now)
+        self.in_flight = max(self.in_flight - reserved, 0.0)
+        if probe:
+            self.probing.discard(method)
+        if size is not None:
+            self.estimates.observe(method, size, now)
+        if self.settled is not None:
+            self.settled.set()
+            self.settled = None
 
     def charge_bytes(self, size: float, now: float) -> None:
         """Takes `size` response bytes from the byte bucket (a negative size gives back an over-estimate)."""
@@ -231,28 +330,6 @@ class Allowance:
         self.rejected += 1
 
 
-class CostEstimates:
-    """Each method's typical response size, learned from its answers (an exponential moving average).
-
-    A call is charged this much when admitted, before anyone knows what it will return, so that
-    many expensive calls arriving at once cannot all pass on a full bucket. A method not answered
-    yet is expected to cost `unknown` (a typical page), small enough that a client's first calls
-    of many methods at once all pass; its first answer teaches the real size.
-    """
-
-    def __init__(self, weight: float = 0.2, unknown: float = 16 * 1024):
-        self._weight = weight
-        self._unknown = unknown
-        self._sizes: dict[str, float] = {}
-
-    def expected(self, method: str) -> float:
-        return self._sizes.get(method, self._unknown)
-
-    def observe(self, method: str, size: int) -> None:
-        known = self._sizes.get(method)
-        self._sizes[method] = float(size) if known is None else known + self._weight * (size - known)
-
-
 @dataclass(frozen=True)
 class Usage:
     """A principal's current use of its limits, as GetLimits reports it."""
@@ -272,7 +349,6 @@ class Limiter:
         self.config = config
         self.clock = clock
         self.since = dt.datetime.now(dt.UTC)
-        self.estimates = CostEstimates()
         self._allowances: dict[str, Allowance] = {}
 
     def allowance(self, principal: Principal) -> Allowance:

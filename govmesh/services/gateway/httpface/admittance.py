@@ -54,13 +54,15 @@ class Admittance:
     def __init__(self, gate: Gate, metrics: CallMetrics):
         self._gate = gate
         self._metrics = metrics
+        self.unpriced: set[str] = set()  # the gateway's own methods: answered from memory, they cost nothing
 
     async def on_start(self, ctx: RequestContext[Any, Any]) -> _Started:
         started = time.perf_counter()
         call = cast(grpc.aio.ServicerContext, HttpCall(current_peer.get(), ctx))
         streaming = ctx.method.stream_type is not StreamType.UNARY
         try:
-            admission = self._gate.admit(call, method_path(ctx), streaming)
+            path = method_path(ctx)
+            admission = await self._gate.admit(call, path, streaming, priced=path not in self.unpriced)
         except errors.DomainError as refusal:
             code, refused = from_domain_error(refusal)
             principal = self._gate.identify(call).header
@@ -71,6 +73,7 @@ class Admittance:
         return _Started(started, admission, streaming)
 
     async def on_end(self, token: _Started, ctx: RequestContext[Any, Any], error: Exception | None) -> None:
+        self._gate.settle(token.admission, None)  # gives back the reservation of a call that did not answer
         if token.streaming:
             token.admission.allowance.open_streams -= 1
         elapsed = time.perf_counter() - token.started

@@ -96,13 +96,13 @@ class Doorkeeper:
 
     def __init__(self, gate: Gate, metrics: CallMetrics, *, traced: bool = True):
         self.admittance = Admittance(gate, metrics)
-        self._gate = gate
+        self.gate = gate
         self._traced = traced
 
     @contextmanager
     def cut_when_revoked(self, call: Admitted, upstream_call: grpc.aio.Call) -> Iterator[None]:
         """An open stream ends when its caller's certificate is revoked, as on the gRPC port (`RevocationWatch`)."""
-        watch = RevocationWatch(self._gate, call.admission, upstream_call)
+        watch = RevocationWatch(self.gate, call.admission, upstream_call)
         try:
             yield
         except asyncio.CancelledError:
@@ -170,7 +170,9 @@ class Doorkeeper:
         endpoints: Endpoints = {}
         for method in service.methods:
             info = method_info(method)
-            endpoints[f"/{service.full_name}/{method.name}"] = _local(self, info, getattr(servicer, method.name))
+            path = f"/{service.full_name}/{method.name}"
+            self.admittance.unpriced.add(path)
+            endpoints[path] = _local(self, info, getattr(servicer, method.name))
         return endpoints
 
 
@@ -198,10 +200,13 @@ def _forwarder(door: Doorkeeper, method: MethodDescriptor, upstream: Upstream) -
             async with door.admitted(ctx, upstream) as call:
                 if not method.client_streaming:
                     reply = await send_one(outgoing(request, call), timeout=call.timeout, metadata=call.metadata)
-                    return output.FromString(call.sized(reply, "response"))
-                upstream_call = send_one(outgoing(request, call), timeout=_stream_timeout(ctx), metadata=call.metadata)
-                with door.cut_when_revoked(call, upstream_call):
-                    reply = await upstream_call
+                else:
+                    upstream_call = send_one(
+                        outgoing(request, call), timeout=_stream_timeout(ctx), metadata=call.metadata
+                    )
+                    with door.cut_when_revoked(call, upstream_call):
+                        reply = await upstream_call
+                door.gate.settle(call.admission, len(reply))  # the answer's real cost, as on the gRPC port
                 return output.FromString(call.sized(reply, "response"))
 
         return (Endpoint.client_stream if method.client_streaming else Endpoint.unary)(info, one_reply)
@@ -214,6 +219,7 @@ def _forwarder(door: Doorkeeper, method: MethodDescriptor, upstream: Upstream) -
             try:
                 with door.cut_when_revoked(call, upstream_call):
                     async for reply in upstream_call:
+                        door.gate.charge(call.admission, len(reply))  # a stream pays message by message
                         yield output.FromString(call.sized(reply, "response"))
             finally:
                 # A caller who goes away, or a refused message, ends the upstream call too.
