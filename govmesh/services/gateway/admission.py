@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
@@ -59,6 +60,8 @@ class Gate:
         self.policy = policy
         self.limiter = limiter
         self.revocations = revocations
+        # Per principal: set when one of its calls in flight answers, for its calls held meanwhile.
+        self._answered: dict[str, asyncio.Event] = {}
 
     def caller(self, context: grpc.aio.ServicerContext) -> Caller:
         caller = self.identify(context)
@@ -133,7 +136,15 @@ class Gate:
                     reason="COST_LIMITED",
                     metadata={"principal": caller.header, "limit": f"{limit:g}"},
                 )
-            await allowance.next_settlement(min(wait, give_up - now))
+            await self._next_answer(caller.header, min(wait, give_up - now))
+
+    async def _next_answer(self, principal: str, timeout: float) -> None:
+        """Returns when one of `principal`'s calls in flight answers, or after `timeout` seconds."""
+        answered = self._answered.get(principal)
+        if answered is None:
+            answered = self._answered[principal] = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(answered.wait(), timeout)
 
     def settle(self, admission: Admission, size: int | None) -> None:
         """Charges what a call's response really cost against what was reserved, and learns from it.
@@ -144,6 +155,8 @@ class Gate:
         allowance, now = admission.allowance, self.limiter.clock()
         if admission.reserved:
             allowance.settle(admission.method, admission.reserved, admission.probe, size, now)
+            if (answered := self._answered.pop(admission.caller.header, None)) is not None:
+                answered.set()
         elif size:
             allowance.charge_bytes(size, now)
         admission.reserved, admission.probe = 0.0, False

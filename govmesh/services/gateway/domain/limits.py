@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import time
@@ -205,7 +203,6 @@ class Allowance:
         "open_streams",
         "probing",
         "rejected",
-        "settled",
         "stamp",
         "tokens",
     )
@@ -219,7 +216,6 @@ class Allowance:
         self.estimates = CostEstimates()
         self.in_flight = 0.0  # response bytes reserved by calls not answered yet
         self.probing: set[str] = set()  # methods whose first call is in flight
-        self.settled: asyncio.Event | None = None  # set when a call in flight answers, for calls waiting on it
         self.open_streams = 0
         self.admitted = 0
         self.rejected = 0
@@ -265,13 +261,6 @@ class Allowance:
             return expected, max(self.in_flight / rate, _IN_FLIGHT_RETRY_SECONDS), True
         return expected, self.bytes_wait(expected, now), False
 
-    async def next_settlement(self, timeout: float) -> None:
-        """Returns when one of the principal's calls in flight answers, or after `timeout` seconds."""
-        if self.settled is None:
-            self.settled = asyncio.Event()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.settled.wait(), timeout)
-
     def reserve(self, method: str, expected: float, now: float) -> bool:
         """Charges an admitted call's expected cost; True when it is the method's first (a probe)."""
         self.charge_bytes(expected, now)
@@ -289,9 +278,6 @@ class Allowance:
             self.probing.discard(method)
         if size is not None:
             self.estimates.observe(method, size, now)
-        if self.settled is not None:
-            self.settled.set()
-            self.settled = None
 
     def charge_bytes(self, size: float, now: float) -> None:
         """Takes `size` response bytes from the byte bucket (a negative size gives back an over-estimate)."""
