@@ -56,6 +56,10 @@ _DETERMINISTIC_RULES: Final[Mapping[Kind, tuple[tuple[str, ...], ...]]] = {
     Kind.PERSON: (("identifier_text",), ("name", "date", "address")),
 }
 _DETERMINISTIC_RECALL: Final = 0.8
+# EM gives a level that the training data's matches never show (a one-character date typo, another
+# industry word) an m near zero: a veto of a hundred bits that real data, noisier than any training
+# set, would hit. The floor keeps such a level strong evidence against (about -10 bits), not proof.
+_MIN_M: Final = 1e-3
 # Splink logs every EM iteration at INFO; the service's own logs say what matters.
 logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -116,7 +120,7 @@ def _model_from_settings(settings: Mapping[str, Any], kind: Kind, starting: Link
         start = starting.weights[spec.field]
         weights[spec.field] = tuple(
             LevelWeights(
-                m=float(level.get("m_probability", start[index].m)) or start[index].m,
+                m=max(float(level.get("m_probability", start[index].m)) or start[index].m, _MIN_M),
                 u=float(level.get("u_probability", start[index].u)) or start[index].u,
             )
             for index, level in enumerate(levels)

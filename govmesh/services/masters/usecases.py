@@ -12,12 +12,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal, Role
+from govmesh.services.masters.domain.comparisons import LinkageModel
 from govmesh.services.masters.domain.linker import IncrementalLinker, InMemoryCandidateIndex
 from govmesh.services.masters.domain.masters import (
     LinkedRecord,
@@ -29,6 +30,7 @@ from govmesh.services.masters.domain.masters import (
 from govmesh.services.masters.domain.records import DepartmentRecord, Kind, PreparedRecord, RecordKey, prepare
 from govmesh.services.masters.domain.rules import DecisionKind, Evidence, conflict, identifiers_conflict
 from govmesh.services.masters.persistence.store import Store, Unit
+from govmesh.services.masters.trained import load_models
 
 ERROR_DOMAIN = "masters.govmesh"
 ADMINISTRATOR = Role.HUB_ADMINISTRATOR
@@ -68,12 +70,16 @@ class Linked:
 class Masters:
     """The master records' writes: link, review, split, merge."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = _now):
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime] = _now, models: Mapping[Kind, LinkageModel] | None = None
+    ):
         self.store = store
         self.clock = clock
+        # The shipped trained parameters unless told otherwise: the batch path links with the same ones.
+        self.models = dict(models) if models is not None else dict(load_models().models)
         self._lock = threading.Lock()
         self._index = InMemoryCandidateIndex()
-        self._linker = IncrementalLinker(self._index, new_master_id=new_master_id)
+        self._linker = IncrementalLinker(self._index, self.models, new_master_id=new_master_id)
         self.names: dict[str, set[str]] = {}
         self.rebuild()
 
@@ -89,7 +95,7 @@ class Masters:
             if prepared.name:
                 names[prepared.name].add(record.master_id)
         self._index = index
-        self._linker = IncrementalLinker(index, new_master_id=new_master_id)
+        self._linker = IncrementalLinker(index, self.models, new_master_id=new_master_id)
         self.names = dict(names)
 
     def find(self, query: str) -> set[str]:
