@@ -58,6 +58,17 @@ class Arrival:
 
 
 @dataclass(frozen=True, slots=True)
+class Unpublished:
+    """A master record's version to publish: its records, or for one merged away, the survivor's and its id."""
+
+    master_id: str
+    kind: Kind
+    version: int
+    linked: list[LinkedRecord]
+    merged_into: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Linked:
     """Where an arriving record went."""
 
@@ -261,19 +272,25 @@ class Masters:
             if unit.records_of([source]):
                 unit.touch_master(source, moving[0].kind, now)
             else:
-                unit.retire_master(source, now)
+                # Emptied into the target: its id must lead subscribers to the target from now on.
+                unit.retire_master(source, now, merged_into=target)
 
     # --- publishing -------------------------------------------------------------------------
 
-    def unpublished(self, limit: int = 100) -> list[tuple[str, Kind, int, list[LinkedRecord]]]:
-        """Master records whose latest version the exchange does not have, with their records."""
+    def unpublished(self, limit: int = 100) -> list[Unpublished]:
+        """Master records whose latest version the exchange does not have, with their records; a merged-away
+        one with its survivor's records, which its last version describes."""
         with self.store.unit() as unit:
             rows = unit.unpublished(limit)
-            linked = unit.records_of([row.id for row in rows])
+            linked = unit.records_of([row.merged_into or row.id for row in rows])
         by_master: defaultdict[str, list[LinkedRecord]] = defaultdict(list)
         for record in linked:
             by_master[record.master_id].append(record)
-        return [(row.id, Kind(row.kind), row.version, by_master[row.id]) for row in rows]
+        pending = []
+        for row in rows:
+            survivor = row.merged_into or ""
+            pending.append(Unpublished(row.id, Kind(row.kind), row.version, by_master[survivor or row.id], survivor))
+        return pending
 
     def mark_published(self, master_id: str, version: int) -> None:
         with self.store.unit() as unit:
