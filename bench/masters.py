@@ -1,4 +1,4 @@
-"""`python -m bench.masters [--json] [--records N]`: accuracy and speed of master-record linking.
+"""`python -m bench.masters [--json] [--records N] [--model FILE]`: accuracy and speed of master-record linking.
 
 A seeded generator writes groups of department records with the truth (which real entity each
 describes): the seed's name variants, typos, swapped characters, missing, mistyped and 15-digit
