@@ -8,6 +8,7 @@ import pytest
 from govmesh.contracts.masters.v1 import masters_pb2 as mpb
 from govmesh.kernel.catalog.standards import make_credit_code
 from tests.integration.exchange_support import subscribe
+from tests.integration.helpers import details_of
 from tests.integration.mesh import Mesh
 from tests.integration.test_masters import MASTER_CODE, MASTER_ID, MASTER_SOURCES, MASTERS, masters_received
 
@@ -150,3 +151,5 @@ async def test_a_merged_away_master_is_published_once_more_leading_to_the_surviv
     with pytest.raises(grpc.aio.AioRpcError) as gone:
         await admin.GetMasterRecord(mpb.GetMasterRecordRequest(name=absorbed.master))
     assert gone.value.code() is grpc.StatusCode.NOT_FOUND
+    info = details_of(gone.value)["ErrorInfo"]
+    assert info.reason == "MERGED" and dict(info.metadata) == {"merged_into": kept.master}  # type: ignore[attr-defined]
