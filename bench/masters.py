@@ -1,4 +1,4 @@
-"""`python -m bench.masters [--json] [--records N]`: accuracy and speed of master-record linking.
+"""`python -m bench.masters [--json] [--records N] [--model FILE]`: accuracy and speed of master-record linking.
 
 A seeded generator writes groups of department records with the truth (which real entity each
 describes): the seed's name variants, typos, swapped characters, missing, mistyped and 15-digit
@@ -30,11 +30,12 @@ import opencc
 
 from govmesh.kernel.identifiers import make_citizen_id, make_credit_code
 from govmesh.services.masters.batch import INPUT_HEADER, link_table, read_prepared
-from govmesh.services.masters.domain.comparisons import LinkageModel
+from govmesh.services.masters.domain.comparisons import LinkageModel, default_model
 from govmesh.services.masters.domain.linker import IncrementalLinker, InMemoryCandidateIndex
 from govmesh.services.masters.domain.records import DepartmentRecord, Kind
 from govmesh.services.masters.domain.rules import DecisionKind, Thresholds
 from govmesh.services.masters.splink_model import estimate_model
+from govmesh.services.masters.trained import load_models
 
 DISTRICTS = ["440103", "440104", "440105", "440106", "440111", "440112", "440113", "440114", "440115", "440117"]
 HISTORIC = {"440104": "440102", "440103": "440107", "440112": "440116", "440117": "440184"}
@@ -425,16 +426,26 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-masters-") as directory:
         workdir = Path(directory)
         started = time.perf_counter()
-        models = train(Generator(args.seed).dataset(args.entities), workdir)
-        training_seconds = time.perf_counter() - started
+        if args.model is not None:
+            trained = load_models(args.model)
+            models = dict(trained.models)
+            training: dict[str, object] = {"model": str(args.model), "version": trained.version,
+                                           "records": trained.trained_on}  # fmt: skip
+        else:
+            models = train(Generator(args.seed).dataset(args.entities), workdir)
+            training = {"records": f"seed {args.seed}, {args.entities} entities"}
+        training["seconds"] = time.perf_counter() - started
         heldout = Generator(args.seed + 1).dataset(args.entities)
+        untrained = {kind: default_model(kind) for kind in Kind}
         result: dict[str, object] = {
             "command": " ".join(["python -m bench.masters", *sys.argv[1:]]),
             "thresholds": {"link": thresholds.link, "review": thresholds.review},
-            "training": {"records": f"seed {args.seed}, {args.entities} entities", "seconds": training_seconds},
+            "training": training,
             "heldout_records": len(heldout),
             "batch_accuracy": batch_accuracy(heldout, models, thresholds, workdir),
             "incremental_accuracy": incremental_accuracy(heldout, models, thresholds),
+            "untrained_batch_accuracy": batch_accuracy(heldout, untrained, thresholds, workdir),
+            "untrained_incremental_accuracy": incremental_accuracy(heldout, untrained, thresholds),
             "incremental_latency": incremental_latency(heldout, models),
         }
         if args.records:
@@ -451,6 +462,9 @@ def main() -> None:
         "--entities", type=int, default=20_000, help="entities in each of the training and held-out parts"
     )
     parser.add_argument("--seed", type=int, default=2009)
+    parser.add_argument(
+        "--model", type=Path, default=None, help="measure this model file (e.g. the shipped one) instead of training"
+    )
     parser.add_argument("--link-threshold", type=float, default=Thresholds().link)
     parser.add_argument("--review-threshold", type=float, default=Thresholds().review)
     args = parser.parse_args()

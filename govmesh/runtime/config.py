@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         default="101,102",
         description="Comma-separated subject codes or code prefixes the masters service learns from.",
     )
+    masters_model: str = Field(
+        default="",
+        description="The linking model file (trained m/u parameters) the masters service loads; "
+        "empty means the one shipped with it.",
+    )
     authz_refresh_seconds: float = Field(
         default=0.25,
         description="How often an authz replica picks up policy changes other replicas made.",

@@ -8,8 +8,11 @@ import pytest
 from govmesh.contracts.masters.v1 import masters_pb2 as mpb
 from govmesh.kernel.catalog.standards import make_credit_code
 from tests.integration.exchange_support import subscribe
+from tests.integration.helpers import details_of
 from tests.integration.mesh import Mesh
-from tests.integration.test_masters import MASTER_SOURCES, MASTERS, masters_received
+from tests.integration.test_masters import MASTER_CODE, MASTER_ID, MASTER_SOURCES, MASTERS, masters_received
+
+MERGED_INTO = "102.090.021"
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -109,3 +112,44 @@ async def test_a_rejected_link_keeps_the_records_apart_and_is_shown_in_both_life
         lifecycle = await admin.GetLifecycle(mpb.GetLifecycleRequest(name=name))
         assert any(e.summary.startswith("rejected by admin/hub") for e in lifecycle.events)
     assert not (await admin.ListReviewItems(mpb.ListReviewItemsRequest())).review_items
+
+
+async def test_a_merged_away_master_is_published_once_more_leading_to_the_survivor(masters_mesh: Mesh) -> None:
+    await subscribe(masters_mesh.exchange_stub("department/LTAX"), "ltax-merged", MASTERS)
+    enterprise, code = mpb.ENTITY_KIND_ENTERPRISE, make_credit_code("440106", 703)
+    kept = await _load(
+        masters_mesh,
+        "AIC",
+        mpb.DepartmentRecord(
+            key="A1", kind=enterprise, name="广州市恒达贸易有限公司", uscc=code,
+            address="天河区体育西路101号", legal_rep="李建国", district="440106",
+        ),
+    )  # fmt: skip
+    absorbed = await _load(
+        masters_mesh, "QTS", mpb.DepartmentRecord(key="Q1", kind=enterprise, name="恒达商贸有限公司", district="440105")
+    )
+    assert absorbed.evidence.method == "new"
+    kept_id, absorbed_id = kept.master.removeprefix("masters/"), absorbed.master.removeprefix("masters/")
+
+    admin = masters_mesh.masters_stub("admin/hub")
+    await admin.MergeMasterRecords(
+        mpb.MergeMasterRecordsRequest(name=kept.master, absorbed=absorbed.master, reason="one firm, renamed")
+    )
+
+    def _survivor_after_retirement(got: list) -> bool:  # type: ignore[type-arg]
+        ids = [r.values[MASTER_ID].string_value for r in got]
+        return absorbed_id in ids and any(
+            ids[i] == kept_id and _sources(got[i]) == {"AIC", "QTS"} for i in range(ids.index(absorbed_id), len(got))
+        )
+
+    received = await masters_received(masters_mesh, "LTAX", "ltax-merged", _survivor_after_retirement)
+    assert _survivor_after_retirement(received)
+    (retired,) = [r for r in received if r.values[MASTER_ID].string_value == absorbed_id]
+    assert retired.values[MERGED_INTO].string_value == kept_id
+    assert retired.entity_key == code and retired.values[MASTER_CODE].string_value == code
+    assert all(MERGED_INTO not in r.values for r in received if r.values[MASTER_ID].string_value == kept_id)
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await admin.GetMasterRecord(mpb.GetMasterRecordRequest(name=absorbed.master))
+    assert gone.value.code() is grpc.StatusCode.NOT_FOUND
+    info = details_of(gone.value)["ErrorInfo"]
+    assert info.reason == "MERGED" and dict(info.metadata) == {"merged_into": kept.master}  # type: ignore[attr-defined]

@@ -10,8 +10,8 @@ from govmesh.kernel.identifiers import make_credit_code
 from govmesh.services.masters import batch, columns
 from govmesh.services.masters.batch import INPUT_HEADER, MalformedInputError, link_csv, read_prepared
 from govmesh.services.masters.domain.comparisons import default_model
-from govmesh.services.masters.domain.records import Kind, prepare
-from govmesh.services.masters.splink_model import COLUMNS, estimate_model
+from govmesh.services.masters.domain.records import DepartmentRecord, Kind, prepare
+from govmesh.services.masters.splink_model import COLUMNS, estimate_model, predict_links, records_table
 
 HEADER = ",".join(INPUT_HEADER)
 CODE = make_credit_code("440106", 4242)
@@ -154,3 +154,18 @@ def test_worker_processes_prepare_the_same_table(tmp_path: Path, monkeypatch: py
     pooled = read_prepared(tmp_path / "in.csv")
     assert pooled.table().equals(alone.table())
     assert pooled.problems == alone.problems
+
+
+def test_a_block_larger_than_the_cap_is_left_out_of_its_rule_and_a_smaller_one_is_not() -> None:
+    # Only the name is known, so the name rule is the only way in: four share one name, two another.
+    names = ["美华科技有限公司"] * 4 + ["宏达贸易有限公司"] * 2
+    records = [
+        prepare(DepartmentRecord(kind=Kind.ENTERPRISE, department="AIC", record_id=f"r{n}", name=name))
+        for n, name in enumerate(names)
+    ]
+    table = records_table(records)
+    model = default_model(Kind.ENTERPRISE)
+    capped = {(left, right) for left, right, _ in predict_links(table, model, 0.0, max_block=3)}
+    assert capped == {(4, 5)}
+    uncapped = {(left, right) for left, right, _ in predict_links(table, model, 0.0, max_block=4)}
+    assert uncapped == {(a, b) for a in range(4) for b in range(a + 1, 4)} | {(4, 5)}

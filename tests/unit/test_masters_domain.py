@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
+from govmesh.kernel.catalog.model import SharingType
 from govmesh.kernel.catalog.standards import make_credit_code
+from govmesh.kernel.identifiers import make_citizen_id
+from govmesh.services.catalog.domain.compatibility import diff_subjects
+from govmesh.services.catalog.usecases import load_seed
 from govmesh.services.masters.domain.masters import (
     LinkedRecord,
     ReviewClosed,
@@ -17,7 +22,13 @@ from govmesh.services.masters.domain.masters import (
 )
 from govmesh.services.masters.domain.records import Kind, RecordKey
 from govmesh.services.masters.domain.rules import Evidence
-from govmesh.services.masters.domain.subjects import kind_of_subject, master_values, subject_fields
+from govmesh.services.masters.domain.subjects import (
+    MASTER_SUBJECTS,
+    MERGED_INTO_ITEMS,
+    kind_of_subject,
+    master_values,
+    subject_fields,
+)
 from govmesh.services.masters.queries import quality_rows
 
 CODE = make_credit_code("440106", 42)
@@ -73,6 +84,31 @@ def test_a_master_without_a_valid_identifier_is_not_published_as_a_master_subjec
     values = master_values(Kind.ENTERPRISE, "M1", {**fields, "uscc": CODE}, ["甲", "乙"], ["QTS", "AIC"], 3, T0.date())
     assert values is not None and values.entity_key == CODE
     assert values.strings["102.090.018"] == "AIC;QTS" and values.integers["102.090.020"] == 3
+
+
+def test_a_merged_away_master_says_which_master_absorbed_it_and_a_live_one_says_nothing() -> None:
+    fields = {"name": "广州市恒达贸易有限公司", "district": "440106", "uscc": CODE}
+    gone = master_values(Kind.ENTERPRISE, "M2", fields, [], ["AIC"], 4, T0.date(), merged_into="M1")
+    live = master_values(Kind.ENTERPRISE, "M1", fields, [], ["AIC"], 5, T0.date())
+    assert gone is not None and live is not None
+    assert gone.strings["102.090.001"] == "M2" and gone.strings[MERGED_INTO_ITEMS[Kind.ENTERPRISE]] == "M1"
+    assert MERGED_INTO_ITEMS[Kind.ENTERPRISE] not in live.strings
+    person = {"name": "张伟", "id_number": make_citizen_id("440106", dt.date(1975, 10, 3), 64)}
+    merged_person = master_values(Kind.PERSON, "M4", person, [], ["PSB"], 2, T0.date(), merged_into="M3")
+    assert merged_person is not None and merged_person.strings[MERGED_INTO_ITEMS[Kind.PERSON]] == "M3"
+
+
+@pytest.mark.parametrize(("code", "item"), sorted((MASTER_SUBJECTS[kind], MERGED_INTO_ITEMS[kind]) for kind in Kind))
+def test_merged_into_is_an_optional_item_added_by_a_minor_version_of_the_shipped_master_subject(
+    code: str, item: str
+) -> None:
+    subject = next(s for s in load_seed()[1] if s.code == code)
+    added = next(i for i in subject.items if i.code == item)
+    assert (subject.version.major, subject.version.minor) == (1, 1)
+    assert not added.required and added.sharing_type is SharingType.UNCONDITIONAL
+    before = dataclasses.replace(subject, items=tuple(i for i in subject.items if i.code != item))
+    assert [change.path for change in diff_subjects(before, subject)] == [f"items/{item}"]
+    assert not any(change.breaking for change in diff_subjects(before, subject))
 
 
 def test_a_review_item_is_decided_once() -> None:

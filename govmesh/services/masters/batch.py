@@ -17,10 +17,11 @@ import pyarrow.csv as pacsv
 
 from govmesh.kernel.names import company_forms_compatible
 from govmesh.services.masters.columns import PREPARED_SCHEMA, ValueCache, prepare_batch
-from govmesh.services.masters.domain.comparisons import LinkageModel, default_model
+from govmesh.services.masters.domain.comparisons import LinkageModel
 from govmesh.services.masters.domain.records import DepartmentRecord, Kind
 from govmesh.services.masters.domain.rules import MODEL_NAME, Thresholds, identifier_rule
 from govmesh.services.masters.splink_model import estimate_model, predict_links
+from govmesh.services.masters.trained import load_models
 
 __all__ = [
     "INPUT_HEADER",
@@ -393,10 +394,10 @@ def link_csv(
     """Link the records of a CSV file into master records and write one output line per input record.
 
     With `estimate`, the model's m/u parameters are first estimated on the file itself (Splink EM);
-    otherwise `models` (or the default untrained ones) are used as given.
+    otherwise `models` (or the shipped trained ones the service also links with) are used as given.
     """
     prepared = read_prepared(input_path, progress)
-    chosen = dict(models or {kind: default_model(kind) for kind in Kind})
+    chosen = dict(models or load_models().models)
     if estimate:
         chosen = _estimated(prepared, chosen)
     groups, outcome = link_table(prepared, chosen, thresholds or Thresholds(), progress)

@@ -168,15 +168,18 @@ class ExchangeFeed:
         records: list[pb.Record] = []
         versions: list[tuple[str, int]] = []
         today = dt.datetime.now(dt.UTC).date()
-        for master_id, kind, version, linked in pending:
-            fields = calibrate(kind, linked)
+        for item in pending:
+            linked = item.linked
+            fields = calibrate(item.kind, linked)
             departments = sorted({record.key.department for record in linked})
             died = next((r.fields["death_date"] for r in linked if r.fields.get("death_date")), "")
             variants = name_variants(linked)
-            values = master_values(kind, master_id, fields, variants, departments, version, today, died)
-            versions.append((master_id, version))
+            values = master_values(
+                item.kind, item.master_id, fields, variants, departments, item.version, today, died, item.merged_into
+            )
+            versions.append((item.master_id, item.version))
             if values is not None:
-                records.append(_record(values, master_id, version))
+                records.append(_record(values, item.master_id, item.version))
         if records:
             response = await self.stub.Publish(
                 pb.PublishRequest(records=records), timeout=CALL_TIMEOUT, metadata=self.metadata

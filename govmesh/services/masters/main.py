@@ -25,6 +25,7 @@ from govmesh.services.masters.feed import ExchangeFeed, follow_all, read_subject
 from govmesh.services.masters.persistence.store import Store
 from govmesh.services.masters.queries import Queries
 from govmesh.services.masters.servicer import MastersServicer
+from govmesh.services.masters.trained import load_models
 from govmesh.services.masters.usecases import ERROR_DOMAIN, Masters
 
 log = logging.getLogger("govmesh.masters")
@@ -101,7 +102,9 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     engine = make_engine(database_url or settings.resolved_database_url())
     await asyncio.to_thread(migrate, engine, MIGRATIONS, "masters_alembic_version")
     store = Store(Database(engine, service="masters"))
-    masters = await asyncio.to_thread(Masters, store)
+    trained = load_models(Path(settings.masters_model) if settings.masters_model else None)
+    log.info("linking with model version %d (%s)", trained.version, trained.trained_on)
+    masters = await asyncio.to_thread(Masters, store, models=trained.models)
     tls = ServiceTLS.of(settings, "masters")
     catalog = _channel(tls, "catalog", settings.catalog_upstreams(), settings.max_message_bytes)
     subjects = await _subjects(catalog, settings)

@@ -23,6 +23,7 @@ from govmesh.services.masters.domain.masters import (
 from govmesh.services.masters.domain.records import Kind, RecordKey
 from govmesh.services.masters.domain.subjects import MASTER_ITEMS, MASTER_SUBJECTS, SubjectFields
 from govmesh.services.masters.persistence.store import Store
+from govmesh.services.masters.usecases import ERROR_DOMAIN
 
 # Hub roles that read every master record whole; departments read what their grants allow.
 _SEES_EVERYTHING = (Role.HUB_ADMINISTRATOR, Role.AUDITOR, Role.ENFORCEMENT_POINT)
@@ -131,6 +132,15 @@ class Queries:
         with self.store.unit() as unit:
             row = unit.master(master_id)
             linked = unit.records_of([master_id])
+        if row is not None and row.merged_into:
+            # Gone, but not unknown: the caller who kept the old id learns where its records went.
+            raise errors.NotFound(
+                "master record",
+                f"masters/{master_id}",
+                reason="MERGED",
+                domain=ERROR_DOMAIN,
+                metadata={"merged_into": f"masters/{row.merged_into}"},
+            )
         if row is None or row.retired or not linked:
             raise errors.NotFound("master record", f"masters/{master_id}")
         return _shape(self.reader(principal), master_id, Kind(row.kind), row.version, row.updated_at, linked, full)

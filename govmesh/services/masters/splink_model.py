@@ -29,7 +29,7 @@ from govmesh.services.masters.domain.comparisons import (
 )
 from govmesh.services.masters.domain.records import Kind, PreparedRecord
 
-__all__ = ["COLUMNS", "estimate_model", "predict_links", "records_table"]
+__all__ = ["COLUMNS", "MAX_BLOCK", "estimate_model", "predict_links", "records_table"]
 
 COLUMNS: Final = (
     "identifier",
@@ -56,6 +56,13 @@ _DETERMINISTIC_RULES: Final[Mapping[Kind, tuple[tuple[str, ...], ...]]] = {
     Kind.PERSON: (("identifier_text",), ("name", "date", "address")),
 }
 _DETERMINISTIC_RECALL: Final = 0.8
+# The largest block a prediction rule compares within: a key shared by more records (a common legal
+# representative's name in a real register) would make its pairs grow with the square of them.
+MAX_BLOCK: Final = 100
+# EM gives a level that the training data's matches never show (a one-character date typo, another
+# industry word) an m near zero: a veto of a hundred bits that real data, noisier than any training
+# set, would hit. The floor keeps such a level strong evidence against (about -10 bits), not proof.
+_MIN_M: Final = 1e-3
 # Splink logs every EM iteration at INFO; the service's own logs say what matters.
 logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -94,11 +101,11 @@ def _comparison(spec: ComparisonSpec, weights: Sequence[LevelWeights]) -> cl.Cus
     return cl.CustomComparison(levels, output_column_name=spec.field)
 
 
-def _settings(model: LinkageModel) -> SettingsCreator:
+def _settings(model: LinkageModel, blocking: Sequence[tuple[str, ...]] | None = None) -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[_comparison(spec, model.weights[spec.field]) for spec in COMPARISONS[model.kind]],
-        blocking_rules_to_generate_predictions=[block_on(*fields) for fields in BLOCKING_KEYS[model.kind]],
+        blocking_rules_to_generate_predictions=[block_on(*fields) for fields in blocking or BLOCKING_KEYS[model.kind]],
         probability_two_random_records_match=model.probability_two_random_records_match,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
@@ -116,7 +123,7 @@ def _model_from_settings(settings: Mapping[str, Any], kind: Kind, starting: Link
         start = starting.weights[spec.field]
         weights[spec.field] = tuple(
             LevelWeights(
-                m=float(level.get("m_probability", start[index].m)) or start[index].m,
+                m=max(float(level.get("m_probability", start[index].m)) or start[index].m, _MIN_M),
                 u=float(level.get("u_probability", start[index].u)) or start[index].u,
             )
             for index, level in enumerate(levels)
@@ -151,6 +158,26 @@ def estimate_model(
     return _model_from_settings(linker.misc.save_model_to_json(), kind, start)
 
 
+def _capped_blocks(
+    table: pa.Table, kind: Kind, connection: duckdb.DuckDBPyConnection, max_block: int
+) -> tuple[str, list[tuple[str, ...]]]:
+    """The table in DuckDB with one key column per blocking rule, null where any of the rule's fields
+    is or where more than `max_block` records share the key; and the rules on those columns."""
+    columns: list[str] = []
+    rules: list[tuple[str, ...]] = []
+    for index, fields in enumerate(BLOCKING_KEYS[kind]):
+        known = " AND ".join(f"{name} IS NOT NULL" for name in fields)
+        size = f"count(*) OVER (PARTITION BY {', '.join(fields)})"
+        key = " || chr(31) || ".join(fields)
+        columns.append(f"CASE WHEN {known} AND {size} <= {max_block} THEN {key} END AS _block_{index}")
+        rules.append((f"_block_{index}",))
+    connection.register("_masters_input", table)
+    selected = ", ".join(columns)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE _masters_blocked AS SELECT *, {selected} FROM _masters_input")
+    connection.unregister("_masters_input")
+    return "_masters_blocked", rules
+
+
 def predict_links(
     table: pa.Table,
     model: LinkageModel,
@@ -158,12 +185,19 @@ def predict_links(
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
     batch_size: int = 100_000,
+    max_block: int = MAX_BLOCK,
 ) -> Iterator[tuple[int, int, float]]:
     """Score the blocked pairs of a table with Splink and yield (unique_id_l, unique_id_r, probability)
     for each pair at or above `threshold`, most probable first (ties by position), in batches so that
-    memory holds one batch of pairs at a time; DuckDB does the ordering."""
+    memory holds one batch of pairs at a time; DuckDB does the ordering.
+
+    A block of more than `max_block` records is left out of its rule (its records still meet through
+    the other rules), so each rule yields fewer than `max_block / 2` pairs per record however the
+    records grow: memory is bounded by blocking, not by the commonest key.
+    """
     connection = connection or duckdb.connect()
-    linker = _linker(table, model, connection)
+    name, rules = _capped_blocks(table, model.kind, connection, max_block)
+    linker = Linker(DuckDBAPI(connection).register(name), _settings(model, rules), log_level=logging.WARNING)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     reader = connection.sql(
         f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name} "
@@ -173,3 +207,4 @@ def predict_links(
         lefts, rights, probabilities = (column.to_pylist() for column in batch.columns)
         yield from zip(lefts, rights, probabilities, strict=True)
     predictions.drop_table_from_database_and_remove_from_cache()
+    connection.execute(f"DROP TABLE IF EXISTS {name}")

@@ -12,12 +12,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal, Role
+from govmesh.services.masters.domain.comparisons import LinkageModel
 from govmesh.services.masters.domain.linker import IncrementalLinker, InMemoryCandidateIndex
 from govmesh.services.masters.domain.masters import (
     LinkedRecord,
@@ -29,6 +30,7 @@ from govmesh.services.masters.domain.masters import (
 from govmesh.services.masters.domain.records import DepartmentRecord, Kind, PreparedRecord, RecordKey, prepare
 from govmesh.services.masters.domain.rules import DecisionKind, Evidence, conflict, identifiers_conflict
 from govmesh.services.masters.persistence.store import Store, Unit
+from govmesh.services.masters.trained import load_models
 
 ERROR_DOMAIN = "masters.govmesh"
 ADMINISTRATOR = Role.HUB_ADMINISTRATOR
@@ -56,6 +58,17 @@ class Arrival:
 
 
 @dataclass(frozen=True, slots=True)
+class Unpublished:
+    """A master record's version to publish: its records, or for one merged away, the survivor's and its id."""
+
+    master_id: str
+    kind: Kind
+    version: int
+    linked: list[LinkedRecord]
+    merged_into: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Linked:
     """Where an arriving record went."""
 
@@ -68,12 +81,16 @@ class Linked:
 class Masters:
     """The master records' writes: link, review, split, merge."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = _now):
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime] = _now, models: Mapping[Kind, LinkageModel] | None = None
+    ):
         self.store = store
         self.clock = clock
+        # The shipped trained parameters unless told otherwise: the batch path links with the same ones.
+        self.models = dict(models) if models is not None else dict(load_models().models)
         self._lock = threading.Lock()
         self._index = InMemoryCandidateIndex()
-        self._linker = IncrementalLinker(self._index, new_master_id=new_master_id)
+        self._linker = IncrementalLinker(self._index, self.models, new_master_id=new_master_id)
         self.names: dict[str, set[str]] = {}
         self.rebuild()
 
@@ -89,7 +106,7 @@ class Masters:
             if prepared.name:
                 names[prepared.name].add(record.master_id)
         self._index = index
-        self._linker = IncrementalLinker(index, new_master_id=new_master_id)
+        self._linker = IncrementalLinker(index, self.models, new_master_id=new_master_id)
         self.names = dict(names)
 
     def find(self, query: str) -> set[str]:
@@ -255,19 +272,25 @@ class Masters:
             if unit.records_of([source]):
                 unit.touch_master(source, moving[0].kind, now)
             else:
-                unit.retire_master(source, now)
+                # Emptied into the target: its id must lead subscribers to the target from now on.
+                unit.retire_master(source, now, merged_into=target)
 
     # --- publishing -------------------------------------------------------------------------
 
-    def unpublished(self, limit: int = 100) -> list[tuple[str, Kind, int, list[LinkedRecord]]]:
-        """Master records whose latest version the exchange does not have, with their records."""
+    def unpublished(self, limit: int = 100) -> list[Unpublished]:
+        """Master records whose latest version the exchange does not have, with their records; a merged-away
+        one with its survivor's records, which its last version describes."""
         with self.store.unit() as unit:
             rows = unit.unpublished(limit)
-            linked = unit.records_of([row.id for row in rows])
+            linked = unit.records_of([row.merged_into or row.id for row in rows])
         by_master: defaultdict[str, list[LinkedRecord]] = defaultdict(list)
         for record in linked:
             by_master[record.master_id].append(record)
-        return [(row.id, Kind(row.kind), row.version, by_master[row.id]) for row in rows]
+        pending = []
+        for row in rows:
+            survivor = row.merged_into or ""
+            pending.append(Unpublished(row.id, Kind(row.kind), row.version, by_master[survivor or row.id], survivor))
+        return pending
 
     def mark_published(self, master_id: str, version: int) -> None:
         with self.store.unit() as unit:

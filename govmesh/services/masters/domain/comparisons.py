@@ -114,12 +114,15 @@ COMPARISONS: Final[Mapping[Kind, tuple[ComparisonSpec, ...]]] = {
 }
 
 # AND blocking rules: a pair is compared only if it agrees exactly on every field of at least one key.
-# Several keys so that a typo in one field (a name, a date) still leaves another way in.
+# Several keys so that a typo in one field (a name, a date) still leaves another way in. Every key
+# must split the records into blocks that stay small as the records grow: `legal_rep AND district`
+# alone has a fixed number of blocks (common names × districts), so its pairs grow with the square
+# of the records; the industry word of the name keeps it selective and survives a trade-name typo.
 BLOCKING_KEYS: Final[Mapping[Kind, tuple[tuple[str, ...], ...]]] = {
     Kind.ENTERPRISE: (
         ("name",),
         ("trade_name", "district"),
-        ("legal_rep", "district"),
+        ("legal_rep", "district", "industry"),
         ("address",),
         ("identifier_text",),
     ),

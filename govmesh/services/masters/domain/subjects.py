@@ -10,6 +10,7 @@ from govmesh.services.masters.domain.records import Kind, normalise_date
 __all__ = [
     "MASTER_ITEMS",
     "MASTER_SUBJECTS",
+    "MERGED_INTO_ITEMS",
     "MasterValues",
     "SubjectFields",
     "kind_of_subject",
@@ -31,6 +32,9 @@ MASTER_ITEMS: Final[Mapping[Kind, Mapping[str, str]]] = {
         "district": "101.090.007", "address": "101.090.008",
     },
 }  # fmt: skip
+
+# Since 101.090 1.1 and 102.090 1.1: the id of the master record that absorbed this one.
+MERGED_INTO_ITEMS: Final[Mapping[Kind, str]] = {Kind.PERSON: "101.090.023", Kind.ENTERPRISE: "102.090.021"}
 
 # Which item (by its English name in the catalog) carries which linking field, best first: subjects
 # name the same fact the same way, so a new subject is read without configuration.
@@ -127,8 +131,13 @@ def master_values(
     version: int,
     today: date,
     death_date: str = "",
+    merged_into: str = "",
 ) -> MasterValues | None:
-    """The master record as 101.090 or 102.090 values; None while it lacks a valid identifier the subject requires."""
+    """The master record as 101.090 or 102.090 values; None while it lacks a valid identifier the subject requires.
+
+    A master merged into another is published once more under its own id, with the survivor's values
+    and the survivor's id as "merged into", so that whoever knows the old id finds the new one.
+    """
     identifier = fields.get("uscc" if kind is Kind.ENTERPRISE else "id_number", "")
     if not identifier or not fields.get("name"):
         return None
@@ -140,6 +149,8 @@ def master_values(
             "102.090.001": master_id, "102.090.002": identifier, "102.090.005": fields["name"],
             "102.090.006": ";".join(variants)[:1000], "102.090.011": division, "102.090.018": sources,
         }  # fmt: skip
+        if merged_into:
+            strings[MERGED_INTO_ITEMS[kind]] = merged_into
         if fields.get("legal_rep"):
             strings["102.090.008"] = fields["legal_rep"]
         if fields.get("address"):
@@ -154,6 +165,8 @@ def master_values(
         "101.090.001": master_id, "101.090.002": identifier, "101.090.003": fields["name"],
         "101.090.007": division, "101.090.019": sources,
     }  # fmt: skip
+    if merged_into:
+        strings[MERGED_INTO_ITEMS[kind]] = merged_into
     enums = {"101.090.011": "死亡" if death_date else "不明"}
     gender = _GENDER_NAMES.get(fields.get("gender", "").strip().upper(), "")
     if gender:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from govmesh.runtime.unit_of_work import Database
 from govmesh.services.masters.domain.masters import LinkedRecord, ReviewItem, ReviewState
@@ -113,7 +113,7 @@ class Unit:
         changed = self.connection.execute(
             update(masters)
             .where(masters.c.id == master_id)
-            .values(version=masters.c.version + 1, retired=False, updated_at=now)
+            .values(version=masters.c.version + 1, retired=False, merged_into=None, updated_at=now)
         ).rowcount
         if changed == 0:
             self.connection.execute(
@@ -122,14 +122,27 @@ class Unit:
                 )
             )
 
-    def retire_master(self, master_id: str, now: datetime) -> None:
-        self.connection.execute(update(masters).where(masters.c.id == master_id).values(retired=True, updated_at=now))
+    def retire_master(self, master_id: str, now: datetime, merged_into: str | None = None) -> None:
+        """A master left without records; one merged into another gets a last version saying which."""
+        values: dict[str, Any] = {"retired": True, "updated_at": now, "merged_into": merged_into}
+        if merged_into is not None:
+            values["version"] = masters.c.version + 1
+            # Masters absorbed earlier by this one now lead to its survivor, in one step.
+            self.connection.execute(
+                update(masters)
+                .where(masters.c.merged_into == master_id)
+                .values(merged_into=merged_into, version=masters.c.version + 1, updated_at=now)
+            )
+        self.connection.execute(update(masters).where(masters.c.id == master_id).values(**values))
 
     def unpublished(self, limit: int) -> list[Row[Any]]:
+        """Live masters with a version to publish, and merged-away ones with their last; merged-away first, so
+        that a subscriber reads that a master was absorbed before the survivor's new version."""
+        waiting = or_(masters.c.retired.is_(False), masters.c.merged_into.is_not(None))
         query = (
             select(masters)
-            .where(masters.c.published_version < masters.c.version, masters.c.retired.is_(False))
-            .order_by(masters.c.updated_at)
+            .where(masters.c.published_version < masters.c.version, waiting)
+            .order_by(masters.c.retired.desc(), masters.c.updated_at, masters.c.id)
             .limit(limit)
         )
         return list(self.connection.execute(query))

@@ -39,6 +39,8 @@ masters = Table(
     Column("published_version", BigInteger, nullable=False),
     Column("retired", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The master that absorbed this one in a merge: published with the retired id so the id leads there.
+    Column("merged_into", String(32), nullable=True),
     Index("ix_masters_masters_unpublished", "published_version", "version"),
 )
 
