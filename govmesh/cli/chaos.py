@@ -202,7 +202,9 @@ class Mesh:
         self.certs_dir = data_dir / "certs"
         env = supervisor.child_environment(config, data_dir / "spans.jsonl")
         env.update({f"GOVMESH_{s.upper()}_PORT": str(p) for s, p in ports.items()})
-        env.update(GOVMESH_DATABASE_URL=database_url, GOVMESH_SHUTDOWN_GRACE_SECONDS="1")
+        # The workload speaks gRPC only: the gateway's HTTP door stays closed rather than take a fixed
+        # port another mesh on this machine may hold.
+        env.update(GOVMESH_DATABASE_URL=database_url, GOVMESH_SHUTDOWN_GRACE_SECONDS="1", GOVMESH_HTTP_PORT="-1")
         for name in ("GOVMESH_METRICS_PORT", "GOVMESH_HEALTH_PORT", "GOVMESH_CATALOG_TARGETS"):
             env.pop(name, None)
         self.runner = supervisor.Supervisor(config, env)
