@@ -128,8 +128,6 @@ def test_the_console_is_probed_on_its_healthz_at_the_port_its_settings_make_it_l
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports["http"] == settings.console_port and settings.console_host == "0.0.0.0"
     assert ports["metrics"] == settings.metrics_port_of(CONSOLE)
-    # No gRPC health port: `govmesh serve` would look for a health service the console does not have.
-    assert settings.health_port_of(CONSOLE) == 0
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
     # It dials the gateway by its Service's name, not the gateway's own bind address.
