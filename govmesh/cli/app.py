@@ -73,7 +73,10 @@ def serve(
     service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}", envvar="GOVMESH_SERVICE")],
 ) -> None:
     """Run one service in this process until SIGTERM or Ctrl-C."""
+    from govmesh.cli import lifeline
     from govmesh.runtime import telemetry
+
+    lifeline.die_with_supervisor()
     from govmesh.runtime.config import settings
 
     if service not in SERVICES:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from govmesh.cli.chaos import SERVICES, Mesh, Tally, running_mesh, workload
+from govmesh.cli.chaos_faults import Faults
 
 console = Console(soft_wrap=True)
 
@@ -65,7 +66,7 @@ async def soak(data_dir: Path, database_url: str, seed: int, seconds: float, eve
     """Runs the chaos workload without kills for `seconds`, one sample row every `every` seconds."""
     tally, rows = Tally(), []
     async with running_mesh(data_dir, database_url, seed) as (mesh, hubs):
-        producing, consuming, tasks = workload(hubs, seed, tally)
+        producing, consuming, tasks = workload(hubs, seed, tally, Faults())
         start = last = time.monotonic()
         accepted = 0
         while last - start < seconds:

@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from govmesh.cli import lifeline
 from govmesh.runtime.certs import GATEWAY_NAME, SERVICE_CODES, CertificateAuthority, service_host_name
 from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal, PrincipalKind
@@ -142,7 +143,8 @@ class Supervisor:
         log_file = log_path.open("ab")
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no user input
             [sys.executable, "-m", "govmesh.cli", "serve", service],
-            env=self.env,
+            # The child ends itself if this process dies without stopping it (see lifeline.py).
+            env={**self.env, lifeline.SUPERVISOR_PID: str(os.getpid())},
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,

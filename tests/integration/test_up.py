@@ -142,3 +142,50 @@ def test_up_with_its_port_taken_fails_at_once_naming_the_port_and_the_reason(tmp
     assert f"127.0.0.1:{port}" in output and "Address already in use" in output
     assert "GOVMESH_GATEWAY_PORT" in output
     assert "starting" not in output  # refused before any process started
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is `pid`, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _parent_and_state(int(entry.name))[0] == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def _parent_and_state(pid: int) -> tuple[int, str]:
+    """(parent pid, state letter) of a process, (0, "gone") when there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0, "gone"
+    # The command name in parentheses may hold spaces; the fields after its closing parenthesis do not.
+    state, parent = stat.rsplit(")", 1)[1].split()[:2]
+    return int(parent), state
+
+
+def _alive(pids: set[int]) -> set[int]:
+    # A zombie has stopped running; whoever inherited it reaps it when it will.
+    return {pid for pid in pids if _parent_and_state(pid)[1] not in ("gone", "Z")}
+
+
+def test_every_process_up_started_ends_when_up_itself_is_killed_with_sigkill(tmp_path: Path) -> None:
+    process = _start_up(tmp_path / "mesh", f"sqlite:///{tmp_path / 'mesh.db'}", _free_port())
+    children: set[int] = set()
+    try:
+        _wait_for_line(process, "Ctrl-C stops every process")
+        children = _children(process.pid)
+        # catalog, authz, exchange, masters, gateway, console and the warnings application.
+        assert len(children) == 7
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 60
+        while _alive(children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _alive(children) == set(), "orphans of a killed `govmesh up` still run"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for orphan in _alive(children):
+            os.kill(orphan, signal.SIGKILL)

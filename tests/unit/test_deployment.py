@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAY = K8S / "overlays" / "guangzhou"
 COMPONENTS = ("catalog", "authz", "exchange", "gateway")
+# The web console: a client of the gateway, probed on its HTTP /healthz rather than on grpc.health.v1.
+CONSOLE = "console"
+COMPONENT = "app.kubernetes.io/component"
 # The Kubernetes release the manifests are checked against (kubernetes-validate ships its schemas).
 KUBERNETES = "1.30.0"
 CLUSTER_SCOPED = {"Namespace"}
@@ -106,9 +109,9 @@ def test_each_component_is_probed_on_grpc_health_at_the_port_the_code_serves_it_
         health_port=int(config["GOVMESH_HEALTH_PORT"]), metrics_port=int(config["GOVMESH_METRICS_PORT"])
     )
     deployments = of_kind(city, "Deployment")
-    assert set(deployments) == set(COMPONENTS)
-    for name, deployment in deployments.items():
-        [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert set(deployments) == {*COMPONENTS, CONSOLE}
+    for name in COMPONENTS:
+        [container] = deployments[name]["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["serve", name]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports["health"] == settings.health_port_of(name) and ports["metrics"] == settings.metrics_port_of(name)
@@ -116,12 +119,38 @@ def test_each_component_is_probed_on_grpc_health_at_the_port_the_code_serves_it_
             assert container[probe]["grpc"]["port"] == ports["health"], (name, probe)
 
 
+def test_the_console_is_probed_on_its_healthz_at_the_port_its_settings_make_it_listen_on(
+    city: list[dict[str, Any]],
+) -> None:
+    [container] = of_kind(city, "Deployment")[CONSOLE]["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["serve", CONSOLE]
+    settings = Settings(**console_settings(city))
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["http"] == settings.console_port and settings.console_host == "0.0.0.0"
+    assert ports["metrics"] == settings.metrics_port_of(CONSOLE)
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
+    # It dials the gateway by its Service's name, not the gateway's own bind address.
+    assert (settings.gateway_host, settings.gateway_port) == ("gateway", Settings().gateway_port)
+    service = of_kind(city, "Service")[CONSOLE]["spec"]
+    assert service.get("type", "ClusterIP") == "ClusterIP" and service["ports"][0]["port"] == 8080
+
+
+def console_settings(documents: list[dict[str, Any]]) -> dict[str, str]:
+    """The console container's GOVMESH_* settings as `govmesh serve console` reads them: the ConfigMap, then its env."""
+    [container] = of_kind(documents, "Deployment")[CONSOLE]["spec"]["template"]["spec"]["containers"]
+    found = dict(of_kind(documents, "ConfigMap")["govmesh-config"]["data"])
+    found.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+    return {k.removeprefix("GOVMESH_").lower(): v for k, v in found.items() if k != "GOVMESH_SERVICE"}
+
+
 def test_only_the_gateway_is_exposed_and_the_services_are_headless_for_client_side_balancing(
     city: list[dict[str, Any]],
 ) -> None:
     services = of_kind(city, "Service")
-    assert set(services) == set(COMPONENTS)
+    assert set(services) == {*COMPONENTS, CONSOLE}
     assert services["gateway"]["spec"]["type"] == "LoadBalancer"
+    assert [n for n, s in services.items() if s["spec"].get("type") in ("LoadBalancer", "NodePort")] == ["gateway"]
     for name in ("catalog", "authz", "exchange"):
         assert services[name]["spec"].get("type", "ClusterIP") == "ClusterIP"
         assert services[name]["spec"]["clusterIP"] == "None"
@@ -136,22 +165,28 @@ def test_pods_run_unprivileged_with_resources_the_database_url_from_a_secret_and
     city: list[dict[str, Any]],
 ) -> None:
     budgets = of_kind(city, "PodDisruptionBudget")
-    for name, deployment in of_kind(city, "Deployment").items():
+    deployments = of_kind(city, "Deployment")
+    for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         [container] = pod["containers"]
         assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] != 0
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
         assert {"requests", "limits"} <= set(container["resources"])
-        assert deployment["spec"]["replicas"] >= 2
         assert container["image"] == "registry.gz.gov.cn/govmesh:0.1.0"
         secret_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container.get("env", []) if "valueFrom" in e}
-        if name == "gateway":
-            assert "GOVMESH_DATABASE_URL" not in secret_env  # the gateway keeps no state
+        if name in ("gateway", CONSOLE):
+            assert "GOVMESH_DATABASE_URL" not in secret_env  # neither keeps state in the database
         else:
             assert secret_env["GOVMESH_DATABASE_URL"] == {"name": "govmesh-database", "key": "url"}
-        selector = deployment["spec"]["selector"]["matchLabels"]
+    for name in COMPONENTS:
+        assert deployments[name]["spec"]["replicas"] >= 2
+        selector = deployments[name]["spec"]["selector"]["matchLabels"]
         assert budgets[name]["spec"]["selector"]["matchLabels"] == selector and budgets[name]["spec"]["minAvailable"]
-    assert of_kind(city, "Deployment")["gateway"]["spec"]["replicas"] == 3
+    assert deployments["gateway"]["spec"]["replicas"] == 3
+    # One console, replaced rather than rolled (its login links live in the pod), and no budget that would
+    # keep its only replica from ever being drained.
+    assert deployments[CONSOLE]["spec"]["replicas"] == 1
+    assert deployments[CONSOLE]["spec"]["strategy"] == {"type": "Recreate"} and CONSOLE not in budgets
 
 
 def _who_may_reach(policies: dict[str, dict[str, Any]], component: str) -> set[str]:
@@ -182,6 +217,13 @@ def test_network_policies_deny_by_default_and_let_departments_reach_only_the_gat
     assert _who_may_reach(policies, "exchange") == {"gateway"}
     assert _who_may_reach(policies, "authz") == {"gateway", "exchange"}
     assert _who_may_reach(policies, "catalog") == {"gateway", "authz", "exchange"}
+    assert _who_may_reach(policies, CONSOLE) == set()  # only from the ingress controller's namespace
+    [console] = [
+        p for p in policies.values() if p["spec"]["podSelector"].get("matchLabels", {}).get(COMPONENT) == CONSOLE
+    ]
+    [rule] = console["spec"]["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"govmesh.io/ingress": "true"}}}]
+    assert rule["ports"] == [{"port": 8080, "protocol": "TCP"}]
 
 
 def test_the_python_merge_merges_named_lists_by_name() -> None:

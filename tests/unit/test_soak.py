@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govmesh.cli.chaos import SERVICES
-from govmesh.cli.soak import percentile, slope_per_minute, summary, write_chart, write_csv
+from govmesh.cli.soak import percentile, slope_per_minute, soak_command, summary, write_chart, write_csv
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -51,3 +52,7 @@ def test_the_samples_are_written_as_csv_and_a_chart(tmp_path: Path) -> None:
     assert len(read) == 20 and float(read[-1]["exchange_rss_mb"]) == data[-1]["exchange_rss_mb"]
     assert write_chart(data, tmp_path / "soak.png")
     assert (tmp_path / "soak.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_soak_runs_ten_minutes_unless_told_otherwise() -> None:
+    assert inspect.signature(soak_command).parameters["seconds"].default == 600.0
