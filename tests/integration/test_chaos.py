@@ -56,17 +56,13 @@ def test_faults_mid_workload_lose_nothing_deliver_nothing_unentitled_and_leave_t
     assert report["unentitled_deliveries"] == []
     assert report["requests_without_final_state"] == []
     assert report["ledger_verified"] is True and report["ledger_entries"] > 0  # type: ignore[operator]
+    # Not every denial need be in the audit log here: one decided in the half second before its process
+    # is killed is lost with the process (docs/operations.md); the next test holds the rest of the invariant.
     assert report["denials"] > 0  # type: ignore[operator]
-    # Every denial in the audit log is the one invariant that does not hold yet: see the next test.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the exchange caches an entitlement per policy revision and audits only the first denial it decides; "
-    "the same refusal repeated at that revision is answered from the cache and never reaches the audit log",
-)
 async def test_every_refusal_of_a_repeated_request_is_in_the_audit_log(exchange_mesh: Mesh) -> None:
-    """What `govmesh chaos` found: of the police's repeated refusals, only the first per policy revision was audited."""
+    """Every refusal of a repeated request is audited, not only the first at a policy revision."""
     police = exchange_mesh.exchange_stub("department/PSB")
     traces = []
     for n in range(3):

@@ -75,16 +75,18 @@ class Callers:
         return subject
 
     def entitlement(
-        self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()
+        self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = (), *, asked: bool = False
     ) -> Entitlement:
         """The decisions for one receiver, cached until the policy or the catalog moves on, or a grant starts or ends.
 
         Time moves decisions too: a grant's end (or start) takes effect at its instant, not when
-        authz next marks it expired and the revision moves.
+        authz next marks it expired and the revision moves. A caller's own question (`asked`) is
+        decided afresh, because deciding is what puts a refusal in the audit log, and every refusal
+        of a caller belongs there; the exchange's own re-checks while delivering use the cache.
         """
         key = (principal, action, subject_code, tuple(items), self.policy.revision, self.catalog.revision)
         found = self._entitlements.get(key)
-        if found is None or not found.stands_at(now()):
+        if asked or found is None or not found.stands_at(now()):
             if len(self._entitlements) > MAX_CACHED:
                 self._entitlements.clear()
             decided = self.policy.decide(principal, action, subject_code, items)

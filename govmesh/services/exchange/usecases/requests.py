@@ -181,7 +181,7 @@ class Requests:
             wanted = [i for i in draft.items if view.item_by_code[i].subject_code == subject]
             if draft.items and not wanted:
                 continue
-            entitlement = self.callers.entitlement(principal, action, subject, wanted)
+            entitlement = self.callers.entitlement(principal, action, subject, wanted, asked=True)
             allowed += list(entitlement.allowed)
             grants += entitlement.grants_for(entitlement.allowed)
             denied += [d.item_code for d in entitlement.denied] if draft.items else []

@@ -37,7 +37,7 @@ class Subscriptions:
         subject = self.callers.subject(draft.subject_code, "subscription.subject")
         _check_settings(draft, subject)
         wanted = replace(draft, id=draft.id or new_id("sub-"), subscriber=subscriber)
-        entitlement = self.callers.entitlement(principal, Action.SUBSCRIBE, subject.code, wanted.items)
+        entitlement = self.callers.entitlement(principal, Action.SUBSCRIBE, subject.code, wanted.items, asked=True)
         if not entitlement.any_allowed:
             first = entitlement.decisions[0] if entitlement.decisions else None
             raise FailedPrecondition(
