@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from govmesh.cli import supervisor
+from tests.integration.ports import free_port
 from tests.unit.test_deployment import OVERLAY, console_settings, render
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_console_deployments_settings_start_a_console_that_answers_its_probe(tmp_path: Path) -> None:
@@ -23,7 +17,7 @@ def test_the_console_deployments_settings_start_a_console_that_answers_its_probe
     env.update({f"GOVMESH_{k.upper()}": v for k, v in console_settings(render(OVERLAY)).items()})
     # Loopback and a free port on this machine instead of a pod's own network, and no metrics port that
     # another process here may hold; every other setting as deployed.
-    port = _free_port()
+    port = free_port()
     env.update(
         GOVMESH_CONSOLE_HOST="127.0.0.1",
         GOVMESH_CONSOLE_PORT=str(port),

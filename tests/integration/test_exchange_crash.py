@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,18 +27,13 @@ from govmesh.services.authz import main as authz_main
 from govmesh.services.catalog import main as catalog_main
 from govmesh.services.gateway import main as gateway_main
 from tests.integration.exchange_support import enterprise
+from tests.integration.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # The issue asks for 50,000 records; the run takes about 20-40 s on a two-core machine.
 RECORDS = 50_000
 BATCH = 500
 SUBSCRIBERS = ("QTS", "LTAX", "NTAX")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -120,7 +114,7 @@ async def crash_mesh(mesh_settings: Settings, database_url: str, tmp_path: Path)
     authz_settings = mesh_settings.model_copy(update={"catalog_targets": catalog_address})
     authz = await authz_main.build(authz_settings, database_url)
     authz_address = f"127.0.0.1:{await authz.start('127.0.0.1:0')}"
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVMESH_")}
     env.update(
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),

@@ -28,6 +28,7 @@ from govmesh.runtime.config import Settings
 from govmesh.runtime.identity import Principal
 from tests.integration.exchange_support import enterprise, subscribe
 from tests.integration.mesh import Mesh, start_mesh
+from tests.integration.ports import free_port
 
 pytestmark = pytest.mark.postgres_outage
 
@@ -64,20 +65,12 @@ class PrivateCluster:
             time.sleep(0.2)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def private_cluster() -> Iterator[PrivateCluster]:
     if shutil.which("pg_createcluster") is None or not Path("/etc/postgresql").is_dir():
         pytest.skip("needs PostgreSQL's server packages (pg_createcluster) to make a cluster of its own")
     version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-    cluster = PrivateCluster(version, f"outage_{uuid.uuid4().hex[:8]}", _free_port())
+    cluster = PrivateCluster(version, f"outage_{uuid.uuid4().hex[:8]}", free_port())
     subprocess.run(
         ["pg_createcluster", version, cluster.name, "-p", str(cluster.port), "--", "--auth=trust"],
         check=True,

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from govmesh.runtime.config import Settings
+from tests.integration.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -48,14 +49,6 @@ def readme_blocks() -> list[CodeBlock]:
     return blocks
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
     """A folder that looks like the repository's root, with its own `.govmesh` and a mesh running in it."""
@@ -67,7 +60,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     # Every port the mesh opens, free ones, so a developer's own mesh on the defaults is left alone.
     for name in Settings.model_fields:
         if name.endswith("_port"):
-            env[f"GOVMESH_{name.upper()}"] = str(_free_port())
+            env[f"GOVMESH_{name.upper()}"] = str(free_port())
+    env["GOVMESH_WARNINGS_PORT"] = str(free_port())  # the warnings application's own settings
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["GOVMESH_SHUTDOWN_GRACE_SECONDS"] = "2"
     process = subprocess.Popen(

@@ -19,12 +19,7 @@ import grpc
 from govmesh.contracts.catalog.v1 import catalog_pb2 as pb
 from govmesh.contracts.catalog.v1 import catalog_pb2_grpc
 from govmesh.runtime.certs import CertificateAuthority
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.integration.ports import free_port
 
 
 def _start_up(
@@ -33,13 +28,13 @@ def _start_up(
     env = dict(os.environ)
     env.update(
         GOVMESH_GATEWAY_PORT=str(gateway_port),
-        GOVMESH_HTTP_PORT=str(_free_port()),
-        GOVMESH_CONSOLE_PORT=str(console_port or _free_port()),
-        GOVMESH_CATALOG_PORT=str(_free_port()),
-        GOVMESH_AUTHZ_PORT=str(_free_port()),
-        GOVMESH_EXCHANGE_PORT=str(_free_port()),
-        GOVMESH_MASTERS_PORT=str(_free_port()),
-        GOVMESH_WARNINGS_PORT=str(_free_port()),
+        GOVMESH_HTTP_PORT=str(free_port()),
+        GOVMESH_CONSOLE_PORT=str(console_port or free_port()),
+        GOVMESH_CATALOG_PORT=str(free_port()),
+        GOVMESH_AUTHZ_PORT=str(free_port()),
+        GOVMESH_EXCHANGE_PORT=str(free_port()),
+        GOVMESH_MASTERS_PORT=str(free_port()),
+        GOVMESH_WARNINGS_PORT=str(free_port()),
         GOVMESH_DATABASE_URL=database_url,
         GOVMESH_SHUTDOWN_GRACE_SECONDS="2",
         **extra,
@@ -97,7 +92,7 @@ def _console_home(data_dir: Path, console_port: int, principal: str) -> str:
 
 
 def _run_once(data_dir: Path, database_url: str) -> tuple[str, pb.GetCatalogStatsResponse]:
-    port, console_port = _free_port(), _free_port()
+    port, console_port = free_port(), free_port()
     process = _start_up(data_dir, database_url, port, console_port)
     try:
         printed = _wait_for_line(process, "Ctrl-C stops every process")
@@ -170,7 +165,7 @@ def _alive(pids: set[int]) -> set[int]:
 
 
 def test_every_process_up_started_ends_when_up_itself_is_killed_with_sigkill(tmp_path: Path) -> None:
-    process = _start_up(tmp_path / "mesh", f"sqlite:///{tmp_path / 'mesh.db'}", _free_port())
+    process = _start_up(tmp_path / "mesh", f"sqlite:///{tmp_path / 'mesh.db'}", free_port())
     children: set[int] = set()
     try:
         _wait_for_line(process, "Ctrl-C stops every process")
