@@ -1,4 +1,7 @@
-"""`python -m bench [--quick] [--postgres URL]`: runs every benchmark and rewrites docs/benchmarks.md."""
+"""`python -m bench [--quick] [--postgres URL]`: runs every benchmark and rewrites docs/benchmarks.md.
+
+`python -m bench exchange [--json] [--records N]` measures the exchange alone (see bench/exchange_speed.py).
+"""
 
 from __future__ import annotations
 
@@ -251,6 +254,10 @@ def kept_sections(text: str) -> list[str]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["exchange"]:
+        from bench import exchange_speed
+
+        return exchange_speed.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short windows, one round (about a minute)")
     parser.add_argument(

@@ -1,0 +1,112 @@
+"""The bare per-record design the exchange is measured against: a log row per record (COPY), a cursor per consumer.
+
+One publisher COPYs the benchmark's records into a log table in batches of 500, committing each; three
+consumers each read the log from their own cursor in batches of 500 (`position > cursor ORDER BY
+position LIMIT 500`), advance the cursor and commit, until each has read every record. No catalog,
+no filtering, no ledger: the speed of the storage with the least a durable fan-out must do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from bench import postgres
+from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
+
+BATCH = 500
+# A consumer that caught up looks again this soon: short beside the time a batch of 500 takes to arrive.
+POLL_SECONDS = 0.005
+LOG_DDL = """
+CREATE TABLE bare_log (
+    position bigserial PRIMARY KEY,
+    subject text NOT NULL,
+    entity_key text NOT NULL,
+    division_code text NOT NULL,
+    event_time timestamptz NOT NULL,
+    idempotency_key text NOT NULL UNIQUE,
+    "values" jsonb NOT NULL
+);
+CREATE TABLE bare_cursors (consumer text PRIMARY KEY, position bigint NOT NULL);
+"""
+COLUMNS = '(subject, entity_key, division_code, event_time, idempotency_key, "values")'
+
+
+@dataclass(frozen=True)
+class BareRun:
+    records: int
+    consumers: int
+    seconds: float
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def _row(record: pb.Record) -> tuple[object, ...]:
+    """What the bare publisher stores of a record: the envelope and its values as JSON."""
+    values = {
+        code: [value.WhichOneof("kind"), getattr(value, value.WhichOneof("kind") or "")]
+        for code, value in record.values.items()
+    }
+    return (
+        record.subject,
+        record.entity_key,
+        record.division_code,
+        record.event_time.ToDatetime(),
+        record.idempotency_key,
+        json.dumps(values, ensure_ascii=False),
+    )
+
+
+async def _publish(url: str, batches: list[pb.PublishRequest]) -> None:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        for batch in batches:
+            async with conn.cursor() as cursor, cursor.copy(f"COPY bare_log {COLUMNS} FROM STDIN") as copy:
+                for record in batch.records:
+                    await copy.write_row(_row(record))
+            await conn.commit()
+
+
+async def _consume(url: str, name: str, expected: int) -> int:
+    """Reads from its cursor until `expected` records came; polls briefly when it has caught up."""
+    seen = 0
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        await conn.execute("INSERT INTO bare_cursors VALUES (%s, 0)", (name,))
+        await conn.commit()
+        while seen < expected:
+            cursor = await conn.execute(
+                'SELECT l.position, l.entity_key, l.event_time, l."values" FROM bare_log l, bare_cursors c '
+                "WHERE c.consumer = %s AND l.position > c.position ORDER BY l.position LIMIT %s",
+                (name, BATCH),
+            )
+            rows = await cursor.fetchall()
+            if rows:
+                await conn.execute("UPDATE bare_cursors SET position = %s WHERE consumer = %s", (rows[-1][0], name))
+                await conn.commit()
+                seen += len(rows)
+                continue
+            await conn.commit()
+            await asyncio.sleep(POLL_SECONDS)
+    return seen
+
+
+async def measure(server_url: str, batches: list[pb.PublishRequest], consumers: int = 3) -> BareRun:
+    """One fan-out of `batches` to `consumers` on a fresh database; timed from the first COPY to the last read."""
+    count = sum(len(b.records) for b in batches)
+    with postgres.fresh_database(server_url, "govmesh_bench_bare") as sqlalchemy_url:
+        url = postgres.libpq_url(sqlalchemy_url)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute(LOG_DDL)
+        started = time.perf_counter()
+        readers = [asyncio.ensure_future(_consume(url, f"consumer-{n}", count)) for n in range(consumers)]
+        await _publish(url, batches)
+        read = await asyncio.gather(*readers)
+        seconds = time.perf_counter() - started
+    if any(n < count for n in read):
+        raise RuntimeError(f"the bare consumers read {read} of {count}")
+    return BareRun(count, consumers, seconds)
