@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, any_, bindparam
+from sqlalchemy import ColumnElement, Connection, Engine, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +36,12 @@ class Store(Database):
         """A unit of work's connection, for persistence that needs nothing else of it."""
         with self.unit_of_work() as work:
             yield work.conn
+
+    def without_flush(self, conn: Connection) -> None:
+        """Commits this transaction without waiting for its WAL flush (PostgreSQL): only for counts that may be
+        lost in a crash without harm, so that their row locks are held for no flush's length."""
+        if self.postgresql:
+            conn.execute(text("SET LOCAL synchronous_commit = off"))
 
     def lock(self, conn: Connection, name: str) -> None:
         """Serialises transactions on `name` until commit (PostgreSQL; SQLite writes are serial already)."""

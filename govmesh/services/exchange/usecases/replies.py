@@ -116,13 +116,12 @@ class Replies:
                 if len(unanswered) >= limit:
                     unanswered = await asyncio.to_thread(self.requests.still_pending, sorted(unanswered), department)
                 room = limit - len(unanswered)
-                waiting = (
-                    await asyncio.to_thread(self.requests.inbox, department, subjects, utc_now(), sent, room)
+                waiting, incoming = (
+                    await asyncio.to_thread(self._deliver_inbox, department, subjects, sent, room)
                     if room > 0
-                    else []
+                    else ([], [])
                 )
                 if waiting:
-                    incoming = await asyncio.to_thread(self._deliver_inbox, department, waiting)
                     sent.update(waiting)
                     unanswered.update(waiting)
                     yield incoming
@@ -134,7 +133,16 @@ class Replies:
                     quiet_since = loop.time()
                 await wait(wake, POLL_SECONDS)
 
-    def _deliver_inbox(self, department: str, request_ids: Sequence[str]) -> list[IncomingRequest]:
+    def _deliver_inbox(
+        self, department: str, subjects: Sequence[str], sent: set[str], room: int
+    ) -> tuple[list[str], list[IncomingRequest]]:
+        """The ids of the requests waiting for the department (not sent on this stream yet) and the requests.
+
+        One hop off the event loop for both: a request reaches its target sooner.
+        """
+        request_ids = self.requests.inbox(department, subjects, utc_now(), sent, room)
+        if not request_ids:
+            return [], []
         incoming = []
         with tracer.start_as_current_span("exchange inbox", attributes={"exchange.target": department}):
             parent = traceparent()
@@ -146,7 +154,7 @@ class Replies:
                 if target is not None and target.status is ReplyStatus.PENDING:
                     # This attempt is counted after it is sent (off the requester's wait).
                     incoming.append(IncomingRequest(request, replace(target, attempt=target.attempt + 1), parent))
-        return incoming
+        return list(request_ids), incoming
 
     # -- answering ---------------------------------------------------------------------------
 

@@ -67,37 +67,65 @@ class Requests:
     ) -> GatheredRequest:
         """Resolves the targets, checks each with the policy, stores the request; then waits if asked."""
         started = asyncio.get_running_loop().time()
-        request = await asyncio.to_thread(self._send, principal, draft)
-        self.signals.fire(*(inbox_topic(t.department) for t in request.targets if t.status is ReplyStatus.PENDING))
-        if wait_mode is WaitMode.WAIT:
-            budget = max_wait.total_seconds() if max_wait is not None else None
-            if time_remaining is not None:
-                left = time_remaining - DEADLINE_MARGIN_SECONDS
-                budget = min(budget, left) if budget is not None else left
-            await self._wait_for_replies(request, started + (DEFAULT_WAIT_SECONDS if budget is None else budget))
+        planned = new_id("req-")
+        # Watched before the request is stored: a target may answer before the store returns here.
+        with self.signals.watch(request_topic(planned)) as wake:
+            request = await asyncio.to_thread(self._send, principal, draft, planned)
+            self.signals.fire(*(inbox_topic(t.department) for t in request.targets if t.status is ReplyStatus.PENDING))
+            if wait_mode is WaitMode.WAIT:
+                budget = max_wait.total_seconds() if max_wait is not None else None
+                if time_remaining is not None:
+                    left = time_remaining - DEADLINE_MARGIN_SECONDS
+                    budget = min(budget, left) if budget is not None else left
+                until = started + (DEFAULT_WAIT_SECONDS if budget is None else budget)
+                if request.id == planned:
+                    settled = await self._wait_for_replies(request, wake, until, full_view)
+                else:  # an idempotent retry: the earlier request may have moved on since it was stored
+                    with self.signals.watch(request_topic(request.id)) as woken:
+                        woken.set()
+                        settled = await self._wait_for_replies(request, woken, until, full_view)
+                if settled is not None:
+                    return settled
         return await asyncio.to_thread(self.gathered, principal, request.id, full_view)
 
-    async def _wait_for_replies(self, request: DataRequest, until: float) -> None:
-        loop = asyncio.get_running_loop()
-        with self.signals.watch(request_topic(request.id)) as wake:
-            while True:
-                wake.clear()
-                if request.expire_time is not None and now() >= request.expire_time:
-                    return
-                pending = await asyncio.to_thread(self.requests.pending_targets, request.id)
-                if not pending:
-                    return
-                # An inbox open on this replica is known without asking the database.
-                if not any(self.presence.inboxes[department] for department in pending):
-                    online = await asyncio.to_thread(self.subscriptions.online, "inbox", pending, now())
-                    if not online:
-                        return
-                remaining = until - loop.time()
-                if remaining <= 0:
-                    return
-                await wait(wake, min(remaining, 0.5))
+    async def _wait_for_replies(
+        self, request: DataRequest, wake: asyncio.Event, until: float, full_view: bool
+    ) -> GatheredRequest | None:
+        """Waits until no target is pending, the request expired, no pending target is online, or `until`.
 
-    def _send(self, principal: Principal, draft: RequestDraft) -> DataRequest:
+        Returns the request gathered when the last look found it settled (it need not be read again), else None.
+        """
+        loop = asyncio.get_running_loop()
+        pending = [t.department for t in request.targets if t.status is ReplyStatus.PENDING]
+        while pending:
+            if request.expire_time is not None and now() >= request.expire_time:
+                return None
+            # An inbox open on this replica is known without asking the database.
+            if not any(self.presence.inboxes[department] for department in pending):
+                online = await asyncio.to_thread(self.subscriptions.online, "inbox", pending, now())
+                if not online:
+                    return None
+            remaining = until - loop.time()
+            if remaining <= 0:
+                return None
+            await wait(wake, min(remaining, 0.5))
+            wake.clear()
+            current, settled = await asyncio.to_thread(self._look, request.id, full_view)
+            if settled is not None:
+                return settled
+            pending = [t.department for t in current.targets if t.status is ReplyStatus.PENDING]
+        return None
+
+    def _look(self, request_id: str, full_view: bool) -> tuple[DataRequest, GatheredRequest | None]:
+        """The request as stored now, and gathered for its requester if no target is pending any more."""
+        request = self.requests.get(request_id)
+        if request is None:
+            raise NotFound("request", f"requests/{request_id}")
+        if any(t.status is ReplyStatus.PENDING for t in request.targets):
+            return request, None
+        return request, self._gather(request, full_view)
+
+    def _send(self, principal: Principal, draft: RequestDraft, request_id: str) -> DataRequest:
         requester = self.callers.department(principal)
         if draft.idempotency_key:
             existing = self.requests.by_key(requester, draft.idempotency_key)
@@ -108,7 +136,7 @@ class Requests:
         ttl = draft.time_to_live or DEFAULT_TIME_TO_LIVE
         targets = self._resolve_targets(principal, requester, draft)
         request = DataRequest(
-            id=new_id("req-"),
+            id=request_id,
             requester=requester,
             kind=draft.kind,
             subjects=draft.subjects,
@@ -210,10 +238,15 @@ class Requests:
         request = self.requests.get(request_id)
         if request is None:
             raise NotFound("request", f"requests/{request_id}")
+        return self._gather(request, full_view)
+
+    def _gather(self, request: DataRequest, full_view: bool) -> GatheredRequest:
+        """The request as of now with the replies its requester may read (unless only the basic view is asked)."""
         request = request.as_of(now())
         if not full_view:
             return GatheredRequest(request, (), True)
-        chunks = tuple(self.callers.readable_replies(request, self.requests.replies(request_id, limit=100_000)))
+        replies = self.requests.replies(request.id, limit=100_000)
+        chunks = tuple(self.callers.readable_replies(request, replies))
         total = sum(len(c.records) + len(c.verifications) for c in chunks)
         if total > MAX_GATHERED_RECORDS:
             return GatheredRequest(request, tuple(replace(c, records=(), verifications=()) for c in chunks), True)
