@@ -8,10 +8,12 @@ no filtering, no ledger: the speed of the storage with the least a durable fan-o
 
 from __future__ import annotations
 
-import asyncio
 import json
+import multiprocessing
 import time
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 
 import psycopg
 
@@ -63,50 +65,64 @@ def _row(record: pb.Record) -> tuple[object, ...]:
     )
 
 
-async def _publish(url: str, batches: list[pb.PublishRequest]) -> None:
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        for batch in batches:
-            async with conn.cursor() as cursor, cursor.copy(f"COPY bare_log {COLUMNS} FROM STDIN") as copy:
+def _publish(url: str, batches: list[bytes], ready: Barrier, times: Queue) -> None:  # type: ignore[type-arg]
+    with psycopg.connect(url) as conn:
+        decoded = [pb.PublishRequest.FromString(b) for b in batches]
+        ready.wait()
+        times.put(("start", time.time()))
+        for batch in decoded:
+            with conn.cursor() as cursor, cursor.copy(f"COPY bare_log {COLUMNS} FROM STDIN") as copy:
                 for record in batch.records:
-                    await copy.write_row(_row(record))
-            await conn.commit()
+                    copy.write_row(_row(record))
+            conn.commit()
 
 
-async def _consume(url: str, name: str, expected: int) -> int:
+def _consume(url: str, name: str, expected: int, ready: Barrier, times: Queue) -> None:  # type: ignore[type-arg]
     """Reads from its cursor until `expected` records came; polls briefly when it has caught up."""
     seen = 0
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        await conn.execute("INSERT INTO bare_cursors VALUES (%s, 0)", (name,))
-        await conn.commit()
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO bare_cursors VALUES (%s, 0)", (name,))
+        conn.commit()
+        ready.wait()
         while seen < expected:
-            cursor = await conn.execute(
+            rows = conn.execute(
                 'SELECT l.position, l.entity_key, l.event_time, l."values" FROM bare_log l, bare_cursors c '
                 "WHERE c.consumer = %s AND l.position > c.position ORDER BY l.position LIMIT %s",
                 (name, BATCH),
-            )
-            rows = await cursor.fetchall()
+            ).fetchall()
             if rows:
-                await conn.execute("UPDATE bare_cursors SET position = %s WHERE consumer = %s", (rows[-1][0], name))
-                await conn.commit()
+                conn.execute("UPDATE bare_cursors SET position = %s WHERE consumer = %s", (rows[-1][0], name))
+                conn.commit()
                 seen += len(rows)
                 continue
-            await conn.commit()
-            await asyncio.sleep(POLL_SECONDS)
-    return seen
+            conn.commit()
+            time.sleep(POLL_SECONDS)
+    times.put(("end", time.time()))
 
 
-async def measure(server_url: str, batches: list[pb.PublishRequest], consumers: int = 3) -> BareRun:
-    """One fan-out of `batches` to `consumers` on a fresh database; timed from the first COPY to the last read."""
+def measure(server_url: str, batches: list[pb.PublishRequest], consumers: int = 3) -> BareRun:
+    """One fan-out of `batches` to `consumers` on a fresh database; from the first COPY to the last read.
+
+    The publisher and each consumer are processes of their own, as the exchange's parts are.
+    """
     count = sum(len(b.records) for b in batches)
+    context = multiprocessing.get_context("spawn")
     with postgres.fresh_database(server_url, "govmesh_bench_bare") as sqlalchemy_url:
         url = postgres.libpq_url(sqlalchemy_url)
-        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            await conn.execute(LOG_DDL)
-        started = time.perf_counter()
-        readers = [asyncio.ensure_future(_consume(url, f"consumer-{n}", count)) for n in range(consumers)]
-        await _publish(url, batches)
-        read = await asyncio.gather(*readers)
-        seconds = time.perf_counter() - started
-    if any(n < count for n in read):
-        raise RuntimeError(f"the bare consumers read {read} of {count}")
-    return BareRun(count, consumers, seconds)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(LOG_DDL)
+        ready = context.Barrier(consumers + 1)
+        times = context.Queue()
+        roles = [context.Process(target=_publish, args=(url, [b.SerializeToString() for b in batches], ready, times))]
+        roles += [
+            context.Process(target=_consume, args=(url, f"consumer-{n}", count, ready, times)) for n in range(consumers)
+        ]
+        for role in roles:
+            role.start()
+        marks = [times.get(timeout=600) for _ in roles]
+        for role in roles:
+            role.join()
+    if any(role.exitcode for role in roles):
+        raise RuntimeError(f"a bare design process failed: {[role.exitcode for role in roles]}")
+    began = min(t for kind, t in marks if kind == "start")
+    return BareRun(count, consumers, max(t for kind, t in marks if kind == "end") - began)

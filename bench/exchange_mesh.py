@@ -30,7 +30,13 @@ PRINCIPALS = ("AIC", "PSB", *SUBSCRIBERS)
 LIMITS = json.dumps(
     {
         "principals": {
-            f"department/{code}": {"requests_per_second": 1_000_000, "burst": 1_000_000} for code in PRINCIPALS
+            f"department/{code}": {
+                "requests_per_second": 1_000_000,
+                "burst": 1_000_000,
+                "response_bytes_per_second": 1 << 40,
+                "response_bytes_burst": 1 << 40,
+            }
+            for code in PRINCIPALS
         }
     }
 )

@@ -103,7 +103,7 @@ async def measure(server_url: str, records: int, rounds: int, seconds: float) ->
                         fan_out = await one_to_many(mesh, records, tag=f"-{n}")
                         speed.fan_outs.append(fan_out)
                         _say(f"round {n + 1}: exchange {fan_out.records_per_second:,.0f} records/s")
-                        bare = await bare_log.measure(server_url, batches(records, f"bare{n}"))
+                        bare = await asyncio.to_thread(bare_log.measure, server_url, batches(records, f"bare{n}"))
                         speed.bare.append(bare)
                         _say(f"round {n + 1}: bare design {bare.records_per_second:,.0f} records/s")
                     shape = LoadShape(1, warmup=0.5, duration=seconds)
