@@ -371,17 +371,28 @@ class RequestStore:
     ) -> ReplyChunk:
         """Appends a reply chunk in the caller's unit of work and moves the target's status, while it is pending."""
         rt = t.request_targets.c
-        # The request row orders concurrent chunks: each takes the next sequence.
-        reply_count = conn.execute(
-            self.store.for_update(select(t.requests.c.reply_count).where(t.requests.c.id == request_id))
+        # The request row orders concurrent chunks: each takes the next sequence (and holds the row till commit).
+        sequence = conn.execute(
+            update(t.requests)
+            .where(t.requests.c.id == request_id)
+            .values(reply_count=t.requests.c.reply_count + 1)
+            .returning(t.requests.c.reply_count)
         ).scalar_one()
-        status = conn.execute(
-            select(rt.status).where(rt.request_id == request_id, rt.target == chunk.target)
-        ).scalar_one()
-        if status != ReplyStatus.PENDING.value:
+        values: dict[str, object] = {"record_count": rt.record_count + record_count}
+        if chunk.final:
+            values.update(
+                status=(ReplyStatus.FAILED if chunk.failed else ReplyStatus.ANSWERED).value,
+                final_time=now,
+                message=chunk.message,
+            )
+        # Moved only while pending; a target already final refuses the chunk (the unit of work rolls back).
+        moved = conn.execute(
+            update(t.request_targets)
+            .where(rt.request_id == request_id, rt.target == chunk.target, rt.status == ReplyStatus.PENDING.value)
+            .values(**values)
+        ).rowcount
+        if not moved:
             raise Aborted(f"requests/{request_id} was already answered finally by {chunk.target}")
-        sequence = reply_count + 1
-        conn.execute(update(t.requests).where(t.requests.c.id == request_id).values(reply_count=sequence))
         conn.execute(
             insert(t.replies).values(
                 request_id=request_id,
@@ -398,16 +409,6 @@ class RequestStore:
                 idempotency_key=idempotency_key or None,
                 outcome=dumps(outcome),
             )
-        )
-        values: dict[str, object] = {"record_count": rt.record_count + record_count}
-        if chunk.final:
-            values.update(
-                status=(ReplyStatus.FAILED if chunk.failed else ReplyStatus.ANSWERED).value,
-                final_time=now,
-                message=chunk.message,
-            )
-        conn.execute(
-            update(t.request_targets).where(rt.request_id == request_id, rt.target == chunk.target).values(**values)
         )
         return ReplyChunk(
             request_id,
