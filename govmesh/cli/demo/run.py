@@ -259,7 +259,7 @@ class Simulation:
         step = max(1, len(registered) // max(1, round(200 * self.world.scale)))
         asked = registered[::step]
         if asked:
-            self.observed.tax_lines += await tax_totals(self.exchange("PSB"), asked, 2008, wait=90)
+            self.observed.tax_lines += await tax_totals(self.exchange("PSB"), asked, 2008, wait=110)
 
     async def run(self) -> None:
         started = time.monotonic()
