@@ -26,7 +26,7 @@ from govmesh.apps.warnings.domain.model import day_number
 from govmesh.apps.warnings.domain.rules import load_rules
 from govmesh.apps.warnings.main import SHIPPED_RULES, open_database
 from govmesh.apps.warnings.persistence.tables import facts, outbox, reminders, warnings
-from govmesh.apps.warnings.runner import WarningsRunner
+from govmesh.apps.warnings.runner import MAX_CLOSED_AT_ONCE, WarningsRunner
 from govmesh.apps.warnings.usecases import WarningsApp
 from govmesh.cli.demo import records
 from govmesh.cli.demo.hub import Hub
@@ -55,7 +55,6 @@ class Observed:
     warning_records: set[str] = field(default_factory=set)  # every 206.001 record local tax received
     district_keys: set[str] = field(default_factory=set)
     district_foreign_rows: int = 0
-    closed_by_department: int = 0
     verification: list[verification.Outcome] = field(default_factory=list)
     tax_lines: list[Any] = field(default_factory=list)
 
@@ -219,23 +218,27 @@ class Simulation:
             and e.key in self.observed.warnings_by_entity
         ]
         ltax = self.exchange("LTAX")
-
-        async def close(key: str) -> None:
-            number = self.observed.warnings_by_entity[key]
+        # A step's follow-up goes in requests of many warnings each, as a bureau's backend would send it.
+        for start in range(0, len(due), MAX_CLOSED_AT_ONCE):
+            keys = [e.key for e in due[start : start + MAX_CLOSED_AT_ONCE]]
+            numbers = [self.observed.warnings_by_entity[key] for key in keys]
             request = pb.SendRequestRequest(
                 subjects=["subjects/206.001"],
-                entity_keys=[key],
-                parameters={"action": "close", "warning": number, "outcome": "handled", "note": "已上门催办"},
+                entity_keys=keys,
+                parameters={
+                    "action": "close",
+                    "warnings": ",".join(numbers),
+                    "outcome": "handled",
+                    "note": "已上门催办",
+                },
                 target_departments=["INFO"],
-                idempotency_key=f"close-{number}",
+                idempotency_key=f"close-{day}-{numbers[0]}",
             )
             response = await ltax.SendRequest(request, timeout=60)
-            if response.request.replies and response.request.replies[0].status == pb.REPLY_STATUS_ANSWERED:
-                self.observed.closed_by_department += 1
-                self.observed.warnings_by_entity.pop(key, None)
-
-        for start in range(0, len(due), 50):
-            await asyncio.gather(*(close(e.key) for e in due[start : start + 50]))
+            replies = response.request.replies
+            if replies and replies[0].status == pb.REPLY_STATUS_ANSWERED:
+                for key in keys:  # closed now, or by its registration a moment before: open no more
+                    self.observed.warnings_by_entity.pop(key, None)
 
     async def _verify_quarter(self, quarter: int) -> None:
         applicants = self.world.applicants
