@@ -1,6 +1,5 @@
-"""The mesh the demo runs on: catalog, authz, exchange and gateway on loopback port 0 in a process of their
-own (the simulator and the applications have the other core), on the embedded default (one SQLite file),
-with a development CA issuing every department's certificate."""
+"""The mesh the demo runs on: catalog, authz and exchange in one process, the gateway in another, the
+simulator in a third (so the work spreads over the cores), on loopback port 0, on the embedded default."""
 
 from __future__ import annotations
 
@@ -50,7 +49,7 @@ class Hub:
     settings: Settings
     database_url: str
     gateway_address: str
-    process: asyncio.subprocess.Process | None = None
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)  # the gateway's first
     channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     def channel(self, identity: str) -> grpc.aio.Channel:
@@ -71,19 +70,20 @@ class Hub:
     async def stop(self) -> None:
         for channel in self.channels.values():
             await channel.close()
-        if self.process is None or self.process.returncode is not None:
-            return
-        assert self.process.stdin is not None
-        self.process.stdin.close()  # the hub's process stops its servers when its input ends
-        try:
-            await asyncio.wait_for(self.process.wait(), 15)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        for process in self.processes:
+            if process.returncode is not None:
+                continue
+            assert process.stdin is not None
+            process.stdin.close()  # a hub's process stops its servers when its input ends
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
-async def serve(settings: Settings) -> tuple[list[MeshServer], str]:
-    """Starts the services in order, each reading the one before it, the gateway last; returns its address."""
+async def serve_services(settings: Settings) -> tuple[list[MeshServer], dict[str, list[str]]]:
+    """Starts catalog, authz and exchange in order, each reading the one before it; returns their addresses."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
     ensure_development_certificates(settings, [d.code for d in departments])
@@ -100,17 +100,17 @@ async def serve(settings: Settings) -> tuple[list[MeshServer], str]:
     )
     exchange_address = f"127.0.0.1:{await assembly.server.start('127.0.0.1:0')}"
     servers.append(assembly.server)
-    upstreams = {"catalog": [catalog_address], "authz": [authz_address], "exchange": [exchange_address]}
+    return servers, {"catalog": [catalog_address], "authz": [authz_address], "exchange": [exchange_address]}
+
+
+async def serve_gateway(settings: Settings, upstreams: dict[str, list[str]]) -> tuple[list[MeshServer], str]:
     gateway = await gateway_main.build(settings, upstreams)
-    gateway_address = f"127.0.0.1:{await gateway.start('127.0.0.1:0')}"
-    servers.append(gateway)
-    return servers, gateway_address
+    return [gateway], f"127.0.0.1:{await gateway.start('127.0.0.1:0')}"
 
 
-async def start(data_dir: Path) -> Hub:
-    """Starts the hub's process and waits for the gateway's address on its output."""
-    settings = demo_settings(data_dir)
-    log_path = data_dir / "logs" / "hub.log"
+async def _spawn(data_dir: Path, part: str, *args: str) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
+    """Starts one of the hub's processes and reads what it started from the first line of its output."""
+    log_path = data_dir / "logs" / f"{part}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
@@ -118,6 +118,8 @@ async def start(data_dir: Path) -> Hub:
             "-m",
             "govmesh.cli.demo.hub",
             str(data_dir),
+            part,
+            *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=log_file,
@@ -131,15 +133,31 @@ async def start(data_dir: Path) -> Hub:
         if process.returncode is None:
             process.kill()
         await process.wait()
-        raise RuntimeError(f"the demo's hub did not start; the end of {log_path}:\n{tail(log_path)}")
-    started = json.loads(line)
-    return Hub(settings, started["database_url"], started["gateway"], process)
+        raise RuntimeError(f"the demo's {part} did not start; the end of {log_path}:\n{tail(log_path)}")
+    started: dict[str, Any] = json.loads(line)
+    return process, started
 
 
-async def _serve_until_input_ends(data_dir: Path) -> None:
+async def start(data_dir: Path) -> Hub:
+    """Starts the services' process, then the gateway's in front of them (the two cores share the work)."""
     settings = demo_settings(data_dir)
-    servers, gateway_address = await serve(settings)
-    print(json.dumps({"gateway": gateway_address, "database_url": settings.resolved_database_url()}), flush=True)
+    services, started = await _spawn(data_dir, "services")
+    try:
+        gateway, front = await _spawn(data_dir, "gateway", json.dumps(started["upstreams"]))
+    except Exception:
+        await Hub(settings, "", "", [services]).stop()
+        raise
+    return Hub(settings, settings.resolved_database_url(), front["gateway"], [gateway, services])
+
+
+async def _serve_until_input_ends(data_dir: Path, part: str, args: list[str]) -> None:
+    settings = demo_settings(data_dir)
+    if part == "gateway":
+        servers, address = await serve_gateway(settings, json.loads(args[0]))
+        print(json.dumps({"gateway": address}), flush=True)
+    else:
+        servers, upstreams = await serve_services(settings)
+        print(json.dumps({"upstreams": upstreams}), flush=True)
     with contextlib.suppress(Exception):
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     for server in reversed(servers):
@@ -148,4 +166,4 @@ async def _serve_until_input_ends(data_dir: Path) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_serve_until_input_ends(Path(sys.argv[1])))
+    asyncio.run(_serve_until_input_ends(Path(sys.argv[1]), sys.argv[2], sys.argv[3:]))
