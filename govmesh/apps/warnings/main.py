@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from govmesh.apps import mesh
@@ -73,28 +72,8 @@ def application_database_url(settings: Settings, app_settings: WarningsSettings 
 def open_database(settings: Settings, url: str | None = None) -> Engine:
     """The application's tables (its own tables and version table), migrated to the newest revision."""
     engine = make_engine(url or application_database_url(settings))
-    if engine.dialect.name == "sqlite":
-        begin_transactions_in_full(engine)
     migrate(engine, MIGRATIONS, VERSION_TABLE)
     return engine
-
-
-def begin_transactions_in_full(engine: Engine) -> None:
-    """Makes each SQLite transaction one transaction, savepoints inside it.
-
-    Left to itself, Python's sqlite3 begins a transaction only before its first write, so a savepoint
-    taken earlier (a warning's insert, which may find the warning already raised) opens one of its own,
-    and releasing it commits: another reader then saw a warning before its number was set. The driver
-    is told to leave transactions alone, and every transaction starts with BEGIN.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _driver_leaves_transactions_alone(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
 
 
 def gateway_target(settings: Settings) -> str:
