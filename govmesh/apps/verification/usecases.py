@@ -20,6 +20,8 @@ BATCH_ENTITIES = 2_000
 # beyond it for the answer to come back.
 DEFAULT_WAIT_SECONDS = 110.0
 DEADLINE_MARGIN_SECONDS = 10.0
+# Batches in flight at once: the departments answer one while the next is on its way.
+CONCURRENT_BATCHES = 4
 _OPERATOR = {
     "equals": pb.PREDICATE_OPERATOR_EQUALS,
     "less_than": pb.PREDICATE_OPERATOR_LESS_THAN,
@@ -129,28 +131,37 @@ async def verify(
     purpose: str = "限价房",
     wait: float = DEFAULT_WAIT_SECONDS,
 ) -> list[Outcome]:
-    """Verifies applicants batch by batch; each gets eligible or not and a reason code per claim.
+    """Verifies applicants batch by batch, a few batches at a time; each gets eligible or not and a reason
+    code per claim.
 
     `wait` bounds how long each batch waits for the departments' verdicts: a department that has not
     answered by then counts as not answering (NO_ANSWER), and its claims as not verified.
     """
-    outcomes: list[Outcome] = []
-    for batch in batches(applicants, specs):
-        until = asyncio.get_running_loop().time() + wait
-        response = await stub.SendRequest(
-            request_of(batch, specs, purpose, wait), timeout=wait + DEADLINE_MARGIN_SECONDS
-        )
-        request = response.request
-        if not request.complete:  # the wait ended with targets pending: collect what they answer in time
-            request = await _wait_complete(stub, request.name, until)
-        verifications, answered = await _verifications(stub, request)
-        verdicts = {
-            (v.entity_key, item.item): pb.Verdict.Name(item.verdict).removeprefix("VERDICT_")
-            for v in verifications
-            for item in v.items
-        }
-        outcomes += [eligibility(a, specs, verdicts, answered) for a in batch]
-    return outcomes
+    slots = asyncio.Semaphore(CONCURRENT_BATCHES)
+
+    async def one(batch: list[Applicant]) -> list[Outcome]:
+        async with slots:
+            return await _verify_batch(stub, batch, specs, purpose, wait)
+
+    done = await asyncio.gather(*(one(batch) for batch in batches(applicants, specs)))
+    return [outcome for outcomes in done for outcome in outcomes]
+
+
+async def _verify_batch(
+    stub: Stub, batch: list[Applicant], specs: Sequence[ClaimSpec], purpose: str, wait: float
+) -> list[Outcome]:
+    until = asyncio.get_running_loop().time() + wait
+    response = await stub.SendRequest(request_of(batch, specs, purpose, wait), timeout=wait + DEADLINE_MARGIN_SECONDS)
+    request = response.request
+    if not request.complete:  # the wait ended with targets pending: collect what they answer in time
+        request = await _wait_complete(stub, request.name, until)
+    verifications, answered = await _verifications(stub, request)
+    verdicts = {
+        (v.entity_key, item.item): pb.Verdict.Name(item.verdict).removeprefix("VERDICT_")
+        for v in verifications
+        for item in v.items
+    }
+    return [eligibility(a, specs, verdicts, answered) for a in batch]
 
 
 async def _wait_complete(stub: Stub, name: str, until: float) -> pb.DataRequest:

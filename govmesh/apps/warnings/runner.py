@@ -56,9 +56,16 @@ class WarningsRunner:
         self.published: dict[str, int] = {}  # warning records published, by subject
         self._publishing = asyncio.Lock()
 
-    def warning_record(self, warning: Warning, idempotency_key: str = "") -> pb.Record:
+    def warning_records(self, warnings: Sequence[Warning], idempotency_keys: Sequence[str] = ()) -> list[pb.Record]:
+        """The warnings as records of their subjects (206.001 with the reminder mobile, which stays with INFO)."""
+        reminding = [w.entity_key for w in warnings if self.app.rules.rule(w.rule).subject == "206.001"]
+        phones = self.app.phones_of(reminding) if reminding else {}
+        keys = list(idempotency_keys) or [""] * len(warnings)
+        return [self.warning_record(w, phones.get(w.entity_key, ""), k) for w, k in zip(warnings, keys, strict=True)]
+
+    def warning_record(self, warning: Warning, phone: str = "", idempotency_key: str = "") -> pb.Record:
         rule = self.app.rules.rule(warning.rule)
-        phone = self.app.phone_of(warning.entity_key) if rule.subject == "206.001" else ""
+        phone = phone if rule.subject == "206.001" else ""
         values = warning_values(rule.subject, warning, "、".join(rule.notify), phone)
         day = (
             warning.closed_day
@@ -79,7 +86,7 @@ class WarningsRunner:
         async with self._publishing:
             published = 0
             while warnings := await asyncio.to_thread(self.app.unpublished):
-                built = await asyncio.to_thread(lambda: [self.warning_record(w) for w in warnings])
+                built = await asyncio.to_thread(self.warning_records, warnings)
                 response = await mesh.publish(self.stub, built)
                 await asyncio.to_thread(self.app.mark_published, warnings)
                 for warning, result in zip(warnings, response.results, strict=True):
@@ -128,11 +135,9 @@ class WarningsRunner:
         else:
             found = await asyncio.to_thread(self.app.for_department, request.requester, list(request.entity_keys))
         asked = {s.removeprefix("subjects/") for s in request.subjects}
-        records = [
-            self.warning_record(w, f"{request.request}-{w.number}")
-            for w in found
-            if self.app.rules.rule(w.rule).subject in asked
-        ]
+        chosen = [w for w in found if self.app.rules.rule(w.rule).subject in asked]
+        keys = [f"{request.request}-{w.number}" for w in chosen]
+        records = await asyncio.to_thread(self.warning_records, chosen, keys)
         held = {r.entity_key for r in records}
         return pb.ReplyRequest(records=records, not_found_entity_keys=[k for k in request.entity_keys if k not in held])
 

@@ -228,10 +228,11 @@ class WarningsApp:
         with self._writing, self.engine.begin() as connection:
             store.mark_published(connection, [(w.id, 1 if w.state is State.OPEN else 2) for w in published])
 
-    def phone_of(self, entity_key: str) -> str:
+    def phones_of(self, entity_keys: Sequence[str]) -> dict[str, str]:
+        """The entities' phones, from the facts that name a phone item; an entity without one is left out."""
         kinds = [k.name for k in self.rules.facts.values() if k.phone_item]
         with self.engine.connect() as connection:
-            return store.phone_of(connection, entity_key, kinds)
+            return store.phones_of(connection, list(dict.fromkeys(entity_keys)), kinds)
 
     def figures(self) -> Figures:
         today = self.today()
