@@ -52,13 +52,14 @@ class Hub:
     processes: list[asyncio.subprocess.Process] = field(default_factory=list)  # the gateway's first
     channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
-    def channel(self, identity: str) -> grpc.aio.Channel:
-        """One channel per principal, each with its own certificate."""
-        if identity not in self.channels:
-            self.channels[identity] = connect(
-                self.gateway_address, identity=identity, certs_dir=self.settings.certs_dir
+    def channel(self, identity: str, certificate: str = "") -> grpc.aio.Channel:
+        """One channel per principal, each with its own certificate (or the one named, an application's)."""
+        key = f"{identity} {certificate}"
+        if key not in self.channels:
+            self.channels[key] = connect(
+                self.gateway_address, identity=identity, certs_dir=self.settings.certs_dir, certificate=certificate
             )
-        return self.channels[identity]
+        return self.channels[key]
 
     def stubs(self, identity: str) -> Stubs:
         return Stubs(self.channel(identity))

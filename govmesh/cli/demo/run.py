@@ -24,7 +24,7 @@ from govmesh.apps.verification import domain as verification
 from govmesh.apps.verification.usecases import shipped_claims, verify
 from govmesh.apps.warnings.domain.model import day_number
 from govmesh.apps.warnings.domain.rules import load_rules
-from govmesh.apps.warnings.main import SHIPPED_RULES, open_database
+from govmesh.apps.warnings.main import SHIPPED_RULES, WarningsSettings, open_database
 from govmesh.apps.warnings.persistence.tables import facts, outbox, reminders, warnings
 from govmesh.apps.warnings.runner import MAX_CLOSED_AT_ONCE, WarningsRunner
 from govmesh.apps.warnings.usecases import WarningsApp
@@ -71,7 +71,8 @@ class Simulation:
         self.app = WarningsApp(self.engine, self.rules, self.clock)
         self.sms = FileProvider(data_dir / "sms.jsonl")
         self.dispatcher = Dispatcher(self.engine, outbox, self.sms)
-        info = mesh.Stub(hub.channel("department/INFO"))
+        app_settings = WarningsSettings()  # the application acts as INFO, with a certificate of its own
+        info = mesh.Stub(hub.channel(app_settings.identity, app_settings.certificate))
         self.runner = WarningsRunner(self.app, info, None, evaluate_seconds=10**9)
         self.observed = Observed()
         self.tasks: list[asyncio.Task[Any]] = []
