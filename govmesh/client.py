@@ -100,16 +100,18 @@ def public_services() -> dict[str, list[MethodShape]]:
     return found
 
 
-def credentials(certs_dir: Path, identity: str) -> grpc.ChannelCredentials:
+def credentials(certs_dir: Path, identity: str, certificate: str = "") -> grpc.ChannelCredentials:
     """mTLS credentials of a principal (`department/AIC`) from a directory `govmesh certs` filled.
 
-    The files are `ca.pem` and `<kind>-<code>.pem` / `.key`; this library reads them itself so that
-    a department backend needs nothing of the servers' code.
+    The files are `ca.pem` and `<kind>-<code>.pem` / `.key` (or `<certificate>.pem` / `.key`, a
+    certificate of the principal's held by one program); this library reads them itself so that a
+    department backend needs nothing of the servers' code.
     """
     kind, sep, code = identity.partition("/")
     if not sep or not kind or not code or "/" in code:
         raise ValueError(f"identity {identity!r} is not kind/code, e.g. department/LTAX")
-    files = {name: certs_dir / name for name in ("ca.pem", f"{kind}-{code}.pem", f"{kind}-{code}.key")}
+    stem = certificate or f"{kind}-{code}"
+    files = {name: certs_dir / name for name in ("ca.pem", f"{stem}.pem", f"{stem}.key")}
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise MissingCertificate(
@@ -130,17 +132,19 @@ def connect(
     identity: str = "department/AIC",
     certs_dir: str | Path | None = None,
     insecure: bool = False,
+    certificate: str = "",
 ) -> grpc.aio.Channel:
     """An asyncio channel to the gateway as `identity`, with retries, deadlines and tracing.
 
     Each call starts a client span and carries W3C trace context in its metadata, so the caller's
-    trace continues through the gateway and the services behind it.
+    trace continues through the gateway and the services behind it. `certificate` names the files
+    of a certificate of the identity's own to a program (`application-warnings`), if not its usual.
     """
     interceptors = aio_client_interceptors()  # type: ignore[no-untyped-call]
     target = target or default_target()
     if insecure:
         return grpc.aio.insecure_channel(target, options=_options(), interceptors=interceptors)
-    creds = credentials(Path(certs_dir) if certs_dir else default_certs_dir(), identity)
+    creds = credentials(Path(certs_dir) if certs_dir else default_certs_dir(), identity, certificate)
     return grpc.aio.secure_channel(target, creds, options=_options(), interceptors=interceptors)
 
 

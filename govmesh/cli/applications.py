@@ -17,7 +17,7 @@ from rich.table import Table
 from govmesh.apps.district.usecases import SUBJECTS, ensure_feed, subscription_id
 from govmesh.apps.mesh import Stub, values_of
 from govmesh.apps.setup import ensure_all
-from govmesh.apps.taxtotal.usecases import BUREAUS, tax_totals
+from govmesh.apps.taxtotal.usecases import BUREAUS, DEFAULT_WAIT_SECONDS, tax_totals
 from govmesh.cli.common import AsJson, Insecure, Target, print_json
 from govmesh.client import Stubs, connect
 from govmesh.contracts.exchange.v1 import exchange_pb2 as pb
@@ -47,8 +47,14 @@ def taxtotal(
     purpose: Annotated[str, typer.Option(help="The case, e.g. the permit application number.")] = "赴港澳商务通行证",
     identity: Annotated[str, typer.Option("--as", help="Whose certificate.")] = "department/PSB",
     wait: Annotated[
-        float, typer.Option(min=0.1, help="Seconds to wait for the bureaus' answers; unanswered lines are NO_ANSWER.")
-    ] = 60,
+        float,
+        typer.Option(
+            help="Seconds to wait for the bureaus' answers; a bureau silent that long is marked NO_ANSWER "
+            f"(default {DEFAULT_WAIT_SECONDS:g}).",
+            min=0.1,
+            max=3600.0,
+        ),
+    ] = DEFAULT_WAIT_SECONDS,
     target: Target = "",
     insecure: Insecure = False,
     as_json: AsJson = False,

@@ -32,6 +32,9 @@ ROLE_PRINCIPALS = (
 )
 # Mesh services that call others as themselves: the masters service reads the catalog as `service/masters`.
 SERVICE_PRINCIPALS = (Principal(PrincipalKind.SERVICE, "masters"),)
+# Applications with a certificate of their own (`application-<name>.pem`), acting as the department
+# that runs them: their own key and serial, revocable alone, under that department's grants.
+APPLICATION_CERTIFICATES = {"warnings": Principal(PrincipalKind.DEPARTMENT, "INFO")}
 
 
 def ensure_development_certificates(settings: Settings, department_codes: list[str]) -> Path:
@@ -52,6 +55,9 @@ def ensure_development_certificates(settings: Settings, department_codes: list[s
     ]:
         if not authority.has(f"{principal.kind}-{principal.code}"):
             authority.issue_client(principal)
+    for application, principal in APPLICATION_CERTIFICATES.items():
+        if not authority.has(f"application-{application}"):
+            authority.issue_client(principal, name=f"application-{application}", holder=f"application/{application}")
     renew_from = dt.datetime.now(dt.UTC) + RENEW_BEFORE
     revoked = authority.revoked_serials()
     for code in SERVICE_CODES:

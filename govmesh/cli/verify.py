@@ -15,7 +15,7 @@ from rich.table import Table
 
 from govmesh.apps.mesh import Stub
 from govmesh.apps.verification.domain import ApplicantsError, Outcome, parse_applicants, parse_claims
-from govmesh.apps.verification.usecases import SHIPPED_CLAIMS, verify
+from govmesh.apps.verification.usecases import DEFAULT_WAIT_SECONDS, SHIPPED_CLAIMS, verify
 from govmesh.cli.common import AsJson, Insecure, Target
 from govmesh.client import connect
 from govmesh.runtime.config import settings
@@ -41,8 +41,13 @@ def verify_file(
     identity: Annotated[str, typer.Option("--as", help="Whose certificate.")] = "department/HOUSING",
     wait: Annotated[
         float,
-        typer.Option(min=0.1, help="Seconds to wait for the departments' answers; unanswered claims are NO_ANSWER."),
-    ] = 110,
+        typer.Option(
+            help="Seconds to wait for the departments' verdicts; a department silent that long counts as "
+            f"NO_ANSWER (default {DEFAULT_WAIT_SECONDS:g}).",
+            min=0.1,
+            max=3600.0,
+        ),
+    ] = DEFAULT_WAIT_SECONDS,
     target: Target = "",
     insecure: Insecure = False,
     as_json: AsJson = False,

@@ -174,17 +174,28 @@ class CertificateAuthority:
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         return cert, key
 
-    def issue_client(self, principal: Principal, *, days: int = 365, not_before: dt.datetime | None = None) -> str:
+    def issue_client(
+        self,
+        principal: Principal,
+        *,
+        days: int = 365,
+        not_before: dt.datetime | None = None,
+        name: str = "",
+        holder: str = "",
+    ) -> str:
         """Issues a client certificate whose only identity is the principal's SPIFFE URI SAN.
 
         A `service/<code>` principal gets a service certificate (`issue_service`), which also serves.
+        With `name` and `holder`, a certificate of its own for a program acting as the principal (an
+        application acting as its department): its own key and serial, revocable alone, files named
+        `name`, its common name saying who holds it.
         """
-        if principal.kind == "service" and not_before is None:
+        if principal.kind == "service" and not_before is None and not name:
             return self.issue_service(principal.code, days=days)
-        name = f"{principal.kind}-{principal.code}"
+        name = name or f"{principal.kind}-{principal.code}"
         self._issue(
             name,
-            common_name=principal.header_value(),
+            common_name=f"{holder} ({principal.header_value()})" if holder else principal.header_value(),
             sans=[x509.UniformResourceIdentifier(principal.spiffe_id())],
             usage=ExtendedKeyUsageOID.CLIENT_AUTH,
             days=days,

@@ -59,7 +59,7 @@ async def test_police_get_one_line_per_enterprise_with_each_bureaus_total_and_pa
     ltax = asyncio.create_task(answer_inbox(stubs["LTAX"], HOLDINGS, frozenset()))
     ntax = asyncio.create_task(answer_inbox(stubs["NTAX"], HOLDINGS, frozenset()))
     try:
-        lines = {line.credit_code: line for line in await tax_totals(stubs["PSB"], [E1, E2, E3], 2008, wait=20)}
+        lines = {line.credit_code: line for line in await tax_totals(stubs["PSB"], [E1, E2, E3], 2008, wait=30)}
         assert lines[E1].status == {"LTAX": "ANSWERED", "NTAX": "ANSWERED"} and not lines[E1].partial
         assert lines[E1].total == {"LTAX": "120000.50", "NTAX": "88000.00"}  # 2008's, not 2007's
         assert lines[E2].partial and lines[E2].status == {"LTAX": "ANSWERED", "NTAX": "NO_RECORD"}
@@ -71,7 +71,7 @@ async def test_police_get_one_line_per_enterprise_with_each_bureaus_total_and_pa
         await asyncio.gather(ntax, return_exceptions=True)
     try:
         # National tax is offline: its part is marked, local tax's answer still comes.
-        lines = {line.credit_code: line for line in await tax_totals(stubs["PSB"], [E1], 2008, wait=20)}
+        lines = {line.credit_code: line for line in await tax_totals(stubs["PSB"], [E1], 2008, wait=30)}
         assert lines[E1].partial and lines[E1].status == {"LTAX": "ANSWERED", "NTAX": "NO_ANSWER"}
         assert lines[E1].total == {"LTAX": "120000.50"}
     finally:

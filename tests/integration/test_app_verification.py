@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
+from govmesh.apps.grants import ensure_grants, load_grants
+from govmesh.apps.taxtotal.usecases import SHIPPED_GRANTS as TAXTOTAL_GRANTS
 from govmesh.apps.verification.domain import parse_applicants
 from govmesh.apps.verification.setup import ensure_setup
 from govmesh.apps.verification.usecases import request_of, shipped_claims, verify
+from govmesh.cli.app import app
 from govmesh.client import Stubs
 from govmesh.contracts.authz.v1 import authz_pb2 as apb
-from govmesh.kernel.catalog.standards import make_citizen_id
+from govmesh.kernel.catalog.standards import make_citizen_id, make_credit_code
+from govmesh.runtime import config
 from tests.integration.apps_support import answer_inbox, issue
 from tests.integration.exchange_support import exchange_knows
 from tests.integration.mesh import Mesh
@@ -117,3 +126,36 @@ async def test_applicants_get_eligibility_and_a_reason_per_claim_never_a_value(e
         for task in responders:
             task.cancel()
         await asyncio.gather(*responders, return_exceptions=True)
+
+
+async def test_verify_and_taxtotal_give_up_after_their_wait_when_nobody_answers(
+    exchange_mesh: Mesh, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a hub where no department's backend answers its inbox, `--wait` bounds how long the commands wait:
+    every claim and every bureau comes back NO_ANSWER instead of the command hanging on."""
+    issue(exchange_mesh, "department/CAB", "department/LAND")
+    await ensure_setup(lambda identity: Stubs(exchange_mesh.channel(identity)))
+    await ensure_grants(lambda identity: exchange_mesh.authz_stub(identity), load_grants(TAXTOTAL_GRANTS))
+    grants = await exchange_mesh.authz_stub("admin/hub").ListGrants(apb.ListGrantsRequest(page_size=100))
+    await exchange_knows(exchange_mesh, max(g.revision for g in grants.grants))
+    monkeypatch.setenv("GOVMESH_DATA_DIR", str(exchange_mesh.settings.data_dir))
+    config.settings.cache_clear()
+    applicants, enterprises = tmp_path / "applicants.csv", tmp_path / "enterprises.txt"
+    applicants.write_text(CSV, encoding="utf-8")
+    enterprises.write_text(f"{make_credit_code('440106', 301)}\n", encoding="utf-8")
+    runner, target = CliRunner(), ["--target", exchange_mesh.gateway_address, "--wait", "1", "--json"]
+    try:
+        # The CLI blocks; the servers run on this test's event loop, so the CLI gets a thread.
+        verified = await asyncio.to_thread(runner.invoke, app, ["verify", "--file", str(applicants), *target])
+        totals = await asyncio.to_thread(
+            runner.invoke, app, ["taxtotal", "--file", str(enterprises), "--year", "2008", *target]
+        )
+    finally:
+        config.settings.cache_clear()
+    assert verified.exit_code == 0, verified.output
+    outcomes = [json.loads(line) for line in verified.output.splitlines()]
+    assert len(outcomes) == 4 and not any(o["eligible"] for o in outcomes)
+    assert {reason for o in outcomes for reason in o["claims"].values()} == {"NO_ANSWER"}
+    assert totals.exit_code == 0, totals.output
+    line = json.loads(totals.output)
+    assert line["partial"] and line["status"] == {"LTAX": "NO_ANSWER", "NTAX": "NO_ANSWER"}

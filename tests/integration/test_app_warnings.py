@@ -184,3 +184,35 @@ async def test_a_department_not_responsible_cannot_close_a_warning(exchange_mesh
         else:
             assert answer.status == pb.REPLY_STATUS_ANSWERED, answer
     assert warnings_app.app.get(warning.number).closed_by == "department/NTAX"
+
+
+async def test_a_bureau_closes_several_warnings_in_one_request_and_one_closed_meanwhile_is_left_out(
+    exchange_mesh: Mesh, warnings_app: Running
+) -> None:
+    aic = exchange_mesh.exchange_stub("department/AIC")
+    await aic.Publish(pb.PublishRequest(records=[enterprise(key, n) for n, key in enumerate((E1, E2, E3))]))
+    await until(lambda: fact_count(warnings_app.engine) == 3, what="the facts")
+    warnings_app.clock.day += 31
+    raised = {w.entity_key: w for w in (await warnings_app.runner.evaluate_all()).raised}
+    assert sorted(raised) == sorted((E1, E2, E3))
+    ntax = exchange_mesh.exchange_stub("department/NTAX")
+
+    async def close(numbers: list[str], keys: list[str]) -> pb.Reply:
+        parameters = {"action": "close", "warnings": ",".join(numbers), "outcome": "handled", "note": "已催办"}
+        request = pb.SendRequestRequest(
+            subjects=[WARNINGS], entity_keys=keys, parameters=parameters, target_departments=["INFO"]
+        )
+        (answer,) = (await ntax.SendRequest(request, timeout=20)).request.replies
+        return answer
+
+    first = await close([raised[E1].number], [E1])
+    assert first.status == pb.REPLY_STATUS_ANSWERED, first
+    both = await close([raised[E1].number, raised[E2].number, raised[E3].number], [E1, E2, E3])
+    assert both.status == pb.REPLY_STATUS_ANSWERED, both
+    assert sorted(r.entity_key for r in both.records) == sorted((E2, E3))  # E1 was closed already
+    assert_no_phone(list(both.records))
+    for key in (E1, E2, E3):
+        closed = warnings_app.app.get(raised[key].number)
+        assert (closed.state.value, closed.closed_by) == ("closed", "department/NTAX")
+    unknown = await close([raised[E1].number, "YJ019999999999"], [E1])
+    assert unknown.status == pb.REPLY_STATUS_FAILED, unknown

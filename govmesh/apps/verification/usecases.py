@@ -16,6 +16,12 @@ SHIPPED_CLAIMS = Path(__file__).with_name("claims.yaml")
 SETUP = Path(__file__).with_name("setup.yaml")
 # Entities per request: below the exchange's 10,000 entity keys, and replies that fit a message.
 BATCH_ENTITIES = 2_000
+# How long the hub waits for the departments' verdicts by default; the call's deadline allows a margin
+# beyond it for the answer to come back.
+DEFAULT_WAIT_SECONDS = 110.0
+DEADLINE_MARGIN_SECONDS = 10.0
+# Batches in flight at once: the departments answer one while the next is on its way.
+CONCURRENT_BATCHES = 4
 _OPERATOR = {
     "equals": pb.PREDICATE_OPERATOR_EQUALS,
     "less_than": pb.PREDICATE_OPERATOR_LESS_THAN,
@@ -65,7 +71,7 @@ def batches(applicants: Sequence[Applicant], specs: Sequence[ClaimSpec]) -> list
 
 
 def request_of(
-    applicants: Sequence[Applicant], specs: Sequence[ClaimSpec], purpose: str, wait: float = 110
+    applicants: Sequence[Applicant], specs: Sequence[ClaimSpec], purpose: str, wait: float = DEFAULT_WAIT_SECONDS
 ) -> pb.SendRequestRequest:
     by_entity: dict[str, dict[str, Check]] = {}
     for applicant in applicants:
@@ -90,7 +96,7 @@ def request_of(
         purpose=purpose,
         wait_mode=pb.WAIT_MODE_WAIT,
     )
-    request.max_wait.FromMilliseconds(int(wait * 1000))
+    request.max_wait.FromMilliseconds(round(wait * 1000))
     return request
 
 
@@ -123,34 +129,45 @@ async def verify(
     specs: Sequence[ClaimSpec],
     *,
     purpose: str = "限价房",
-    wait: float = 110,
+    wait: float = DEFAULT_WAIT_SECONDS,
 ) -> list[Outcome]:
-    """Verifies applicants batch by batch; each gets eligible or not and a reason code per claim.
+    """Verifies applicants batch by batch, a few batches at a time; each gets eligible or not and a reason
+    code per claim.
 
-    `wait` is how long the hub waits for the providers' answers; a claim left unanswered is NO_ANSWER.
+    `wait` bounds how long each batch waits for the departments' verdicts: a department that has not
+    answered by then counts as not answering (NO_ANSWER), and its claims as not verified.
     """
-    timeout = wait + 10  # the call outlives the hub's wait, so what was gathered comes back
-    outcomes: list[Outcome] = []
-    for batch in batches(applicants, specs):
-        response = await stub.SendRequest(request_of(batch, specs, purpose, wait), timeout=timeout)
-        request = response.request
-        if not request.complete:  # the wait ended with targets pending: collect what they answer in time
-            request = await _wait_complete(stub, request.name, timeout)
-        verifications, answered = await _verifications(stub, request)
-        verdicts = {
-            (v.entity_key, item.item): pb.Verdict.Name(item.verdict).removeprefix("VERDICT_")
-            for v in verifications
-            for item in v.items
-        }
-        outcomes += [eligibility(a, specs, verdicts, answered) for a in batch]
-    return outcomes
+    slots = asyncio.Semaphore(CONCURRENT_BATCHES)
+
+    async def one(batch: list[Applicant]) -> list[Outcome]:
+        async with slots:
+            return await _verify_batch(stub, batch, specs, purpose, wait)
+
+    done = await asyncio.gather(*(one(batch) for batch in batches(applicants, specs)))
+    return [outcome for outcomes in done for outcome in outcomes]
 
 
-async def _wait_complete(stub: Stub, name: str, timeout: float) -> pb.DataRequest:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _verify_batch(
+    stub: Stub, batch: list[Applicant], specs: Sequence[ClaimSpec], purpose: str, wait: float
+) -> list[Outcome]:
+    until = asyncio.get_running_loop().time() + wait
+    response = await stub.SendRequest(request_of(batch, specs, purpose, wait), timeout=wait + DEADLINE_MARGIN_SECONDS)
+    request = response.request
+    if not request.complete:  # the wait ended with targets pending: collect what they answer in time
+        request = await _wait_complete(stub, request.name, until)
+    verifications, answered = await _verifications(stub, request)
+    verdicts = {
+        (v.entity_key, item.item): pb.Verdict.Name(item.verdict).removeprefix("VERDICT_")
+        for v in verifications
+        for item in v.items
+    }
+    return [eligibility(a, specs, verdicts, answered) for a in batch]
+
+
+async def _wait_complete(stub: Stub, name: str, until: float) -> pb.DataRequest:
     while True:
         got = (await stub.GetRequest(pb.GetRequestRequest(name=name, view=pb.REQUEST_VIEW_BASIC))).request
-        if got.complete or asyncio.get_running_loop().time() > deadline:
+        if got.complete or asyncio.get_running_loop().time() >= until:
             full: pb.DataRequest = (
                 await stub.GetRequest(pb.GetRequestRequest(name=name, view=pb.REQUEST_VIEW_FULL))
             ).request

@@ -37,7 +37,12 @@ class WarningsSettings(BaseSettings):
     rules_file: str = Field(default="", description="The rules YAML; the shipped rules.yaml when empty.")
     identity: str = Field(
         default="department/INFO",
-        description="The certificate the application calls the gateway with: the department providing 206.x.",
+        description="Whom the application calls the gateway as: the department providing 206.x.",
+    )
+    certificate: str = Field(
+        default="application-warnings",
+        description="The application's own certificate of that identity (<certs dir>/<name>.pem and .key, "
+        "which `govmesh up` issues); empty for the department's own.",
     )
     sms: str = Field(default="file:", description="`file:` (<data dir>/sms.jsonl), `file:/path` or an http(s) URL.")
     database_url: str = Field(
@@ -93,7 +98,12 @@ async def build(
     ruleset = rules(app_settings)  # a bad rules file stops the start with the file and line at fault
     engine = open_database(settings, database_url or application_database_url(settings, app_settings))
     app = WarningsApp(engine, ruleset)
-    channel = connect(target or gateway_target(settings), identity=app_settings.identity, certs_dir=settings.certs_dir)
+    channel = connect(
+        target or gateway_target(settings),
+        identity=app_settings.identity,
+        certs_dir=settings.certs_dir,
+        certificate=app_settings.certificate,
+    )
     provider = provider_from_url(app_settings.sms, settings.data_dir)
     dispatcher = Dispatcher(engine, outbox, provider, RetryPolicy())
     runner = WarningsRunner(app, mesh.Stub(channel), dispatcher, evaluate_seconds=app_settings.evaluate_seconds)
@@ -103,6 +113,10 @@ async def build(
     server.on_stop(channel.close)
     server.on_stop(engine.dispose)
     log.info(
-        "warnings: %d rules over %d subjects, as %s", len(ruleset.rules), len(ruleset.subjects()), app_settings.identity
+        "warnings: %d rules over %d subjects, as %s (certificate %s)",
+        len(ruleset.rules),
+        len(ruleset.subjects()),
+        app_settings.identity,
+        app_settings.certificate or "the department's",
     )
     return server

@@ -23,6 +23,10 @@ ENUM_ITEMS = frozenset(
 )
 
 
+# Warnings one close request may name: a step's follow-up of a bureau, within a reply's size.
+MAX_CLOSED_AT_ONCE = 1_000
+
+
 def incoming(delivery: pb.Delivery) -> IncomingRecord:
     record = delivery.record
     return IncomingRecord(
@@ -50,10 +54,18 @@ class WarningsRunner:
         self.evaluate_seconds = evaluate_seconds
         self.tasks: list[asyncio.Task[None]] = []
         self.published: dict[str, int] = {}  # warning records published, by subject
+        self._publishing = asyncio.Lock()
 
-    def warning_record(self, warning: Warning, idempotency_key: str = "") -> pb.Record:
+    def warning_records(self, warnings: Sequence[Warning], idempotency_keys: Sequence[str] = ()) -> list[pb.Record]:
+        """The warnings as records of their subjects (206.001 with the reminder mobile, which stays with INFO)."""
+        reminding = [w.entity_key for w in warnings if self.app.rules.rule(w.rule).subject == "206.001"]
+        phones = self.app.phones_of(reminding) if reminding else {}
+        keys = list(idempotency_keys) or [""] * len(warnings)
+        return [self.warning_record(w, phones.get(w.entity_key, ""), k) for w, k in zip(warnings, keys, strict=True)]
+
+    def warning_record(self, warning: Warning, phone: str = "", idempotency_key: str = "") -> pb.Record:
         rule = self.app.rules.rule(warning.rule)
-        phone = self.app.phone_of(warning.entity_key) if rule.subject == "206.001" else ""
+        phone = phone if rule.subject == "206.001" else ""
         values = warning_values(rule.subject, warning, "、".join(rule.notify), phone)
         day = (
             warning.closed_day
@@ -65,38 +77,42 @@ class WarningsRunner:
             rule.subject, warning.entity_key, warning.division_code, _moment(day), values, key, ENUM_ITEMS
         )
 
-    async def publish_pending(self, extra: Sequence[Warning] = ()) -> int:
-        """Publishes warnings whose state is not published yet (new, closed, or left over from a failure)."""
-        pending = {w.id: w for w in await asyncio.to_thread(self.app.unpublished)}
-        for warning in extra:
-            if self.app.rules.rule(warning.rule).subject:
-                pending.setdefault(warning.id, warning)
-        if not pending:
-            return 0
-        warnings = list(pending.values())
-        built = await asyncio.to_thread(lambda: [self.warning_record(w) for w in warnings])
-        response = await mesh.publish(self.stub, built)
-        await asyncio.to_thread(self.app.mark_published, warnings)
-        for warning, result in zip(warnings, response.results, strict=True):
-            if result.status == pb.RECORD_STATUS_ACCEPTED:  # not a duplicate another path published first
-                subject = self.app.rules.rule(warning.rule).subject
-                self.published[subject] = self.published.get(subject, 0) + 1
-        return len(warnings)
+    async def publish_pending(self) -> int:
+        """Publishes every warning whose state is not published yet (new, closed, or left over from a failure).
+
+        One publication at a time, each reading what is still unpublished once it may start: two at once
+        would pick up the same warnings and publish them twice under one idempotency key.
+        """
+        async with self._publishing:
+            published = 0
+            while warnings := await asyncio.to_thread(self.app.unpublished):
+                built = await asyncio.to_thread(self.warning_records, warnings)
+                response = await mesh.publish(self.stub, built)
+                await asyncio.to_thread(self.app.mark_published, warnings)
+                for warning, result in zip(warnings, response.results, strict=True):
+                    if result.status == pb.RECORD_STATUS_ACCEPTED:  # not a duplicate of an earlier attempt
+                        subject = self.app.rules.rule(warning.rule).subject
+                        self.published[subject] = self.published.get(subject, 0) + 1
+                published += len(warnings)
+            return published
 
     async def on_deliveries(self, deliveries: Sequence[pb.Delivery]) -> None:
         """Stores the facts, then evaluates the rules for the entities they are about, as they arrive."""
-        keys = await asyncio.to_thread(self.app.ingest, [incoming(d) for d in deliveries])
-        evaluation: Evaluation = await asyncio.to_thread(self.app.evaluate, keys)
-        await self.publish_pending(evaluation.to_publish())
+        records = [incoming(d) for d in deliveries]
+        keys = await asyncio.to_thread(self.app.ingest, records)
+        kinds = self.app.rules.kinds_of({r.subject for r in records})
+        await asyncio.to_thread(self.app.evaluate, keys, kinds)
+        await self.publish_pending()
 
     async def evaluate_all(self) -> Evaluation:
         evaluation: Evaluation = await asyncio.to_thread(self.app.evaluate)
-        await self.publish_pending(evaluation.to_publish())
+        await self.publish_pending()
         return evaluation
 
     async def on_request(self, request: pb.IncomingRequest) -> pb.ReplyRequest:
-        """`action=close` closes a warning (`warning`, `outcome`, `note`); otherwise the requester's warnings
-        about the entities asked. Either way the reply carries the warnings as records, filtered by the hub."""
+        """`action=close` closes a warning (`warning`), or several in one go (`warnings`, comma-separated),
+        with an `outcome` and a `note`; otherwise the requester's warnings about the entities asked. Either
+        way the reply carries the warnings as records (those closed now), filtered by the hub."""
         parameters = dict(request.parameters)
         if parameters.get("action") == "close":
             try:
@@ -104,23 +120,24 @@ class WarningsRunner:
             except ValueError:
                 choices = ", ".join(o.value for o in Outcome)
                 return pb.ReplyRequest(failed=True, message=f"outcome must be one of {choices}")
-            closed = await asyncio.to_thread(
-                self.app.close,
-                parameters.get("warning", ""),
-                outcome,
-                parameters.get("note", ""),
-                f"department/{request.requester}",
-            )
-            await self.publish_pending([closed])
-            found = [closed]
+            several = [n.strip() for n in parameters.get("warnings", "").split(",") if n.strip()]
+            if len(several) > MAX_CLOSED_AT_ONCE:
+                return pb.ReplyRequest(failed=True, message=f"at most {MAX_CLOSED_AT_ONCE} warnings at once")
+            requester = f"department/{request.requester}"
+            note = parameters.get("note", "")
+            if several:  # a warning already closed meanwhile is left out rather than failing the others
+                found = await asyncio.to_thread(self.app.close_many, several, outcome, note, requester)
+            else:
+                found = [
+                    await asyncio.to_thread(self.app.close, parameters.get("warning", ""), outcome, note, requester)
+                ]
+            await self.publish_pending()
         else:
             found = await asyncio.to_thread(self.app.for_department, request.requester, list(request.entity_keys))
         asked = {s.removeprefix("subjects/") for s in request.subjects}
-        records = [
-            self.warning_record(w, f"{request.request}-{w.number}")
-            for w in found
-            if self.app.rules.rule(w.rule).subject in asked
-        ]
+        chosen = [w for w in found if self.app.rules.rule(w.rule).subject in asked]
+        keys = [f"{request.request}-{w.number}" for w in chosen]
+        records = await asyncio.to_thread(self.warning_records, chosen, keys)
         held = {r.entity_key for r in records}
         return pb.ReplyRequest(records=records, not_found_entity_keys=[k for k in request.entity_keys if k not in held])
 

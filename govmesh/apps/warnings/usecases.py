@@ -54,9 +54,6 @@ class Evaluation:
     closed: list[Warning] = field(default_factory=list)
     reminders: int = 0
 
-    def to_publish(self) -> list[Warning]:
-        return [*self.raised, *self.closed]
-
 
 class WarningsApp:
     """Decides over the application's own tables; the mesh adapter feeds it records and publishes its warnings."""
@@ -98,13 +95,15 @@ class WarningsApp:
 
     # -- rules ---------------------------------------------------------------------------------
 
-    def evaluate(self, entity_keys: Iterable[str] | None = None) -> Evaluation:
+    def evaluate(self, entity_keys: Iterable[str] | None = None, kinds: Iterable[str] | None = None) -> Evaluation:
         """Runs the rules (over the given entities, or all) as of today: raises, reminds, closes.
 
         Records trigger an evaluation of their entities as they arrive, so after the first full pass
         the scheduled one (no entities given) looks only at what the passing of time can change: the
-        `missing` rules' facts whose deadline fell since the last scheduled pass.
+        `missing` rules' facts whose deadline fell since the last scheduled pass. With `kinds` (the facts
+        that just arrived), only the rules those facts can change are run.
         """
+        arrived = frozenset(kinds) if kinds is not None else None
         keys = list(entity_keys) if entity_keys is not None else None
         today = self.today()
         since = self._scheduled_through if keys is None else None
@@ -113,6 +112,8 @@ class WarningsApp:
             for index, rule in enumerate(self.rules.rules, start=1):
                 if since is not None and rule.shape is not Shape.MISSING:
                     continue  # only arrivals change these, and each arrival was evaluated
+                if arrived is not None and not rule.kinds & arrived:
+                    continue  # nothing the rule looks at arrived
                 if rule.action is Action.REMIND:
                     for candidate in store.reminder_candidates(connection, rule, today, keys, since=since):
                         if store.add_reminder(connection, rule, candidate, today) is not None:
@@ -161,24 +162,39 @@ class WarningsApp:
 
     def close(self, number: str, outcome: Outcome, note: str, closed_by: str) -> Warning:
         """The responsible department (or the operator) closes a warning once, with an outcome and a note."""
+        return self.close_many([number], outcome, note, closed_by, strict=True)[0]
+
+    def close_many(
+        self, numbers: Sequence[str], outcome: Outcome, note: str, closed_by: str, *, strict: bool = False
+    ) -> list[Warning]:
+        """Closes warnings in one transaction, all of them or none; returns those closed now.
+
+        A warning already closed (by its registration arriving, say) is left out, or with `strict` refused.
+        """
+        department = closed_by.removeprefix("department/")
+        closed: list[Warning] = []
         with self._writing, self.engine.begin() as connection:
-            warning = store.get(connection, number=number)
-            if warning is None:
-                raise errors.NotFound("warning", number)
-            rule = self.rules.rule(warning.rule)
-            department = closed_by.removeprefix("department/")
-            if closed_by.startswith("department/") and department not in rule.notify:
-                raise errors.PermissionDenied(
-                    f"warning {number} is for {', '.join(rule.notify)}, not {department}", reason="NOT_RESPONSIBLE"
-                )
-            if warning.state is State.CLOSED:
-                raise errors.FailedPrecondition(
-                    f"warning {number} was already closed ({warning.outcome.value if warning.outcome else ''})",
-                    reason="ALREADY_CLOSED",
-                )
-            store.close(connection, warning.id, outcome, note, closed_by, self.today())
-            closed = store.get(connection, warning_id=warning.id)
-        assert closed is not None
+            for number in numbers:
+                warning = store.get(connection, number=number)
+                if warning is None:
+                    raise errors.NotFound("warning", number)
+                rule = self.rules.rule(warning.rule)
+                if closed_by.startswith("department/") and department not in rule.notify:
+                    raise errors.PermissionDenied(
+                        f"warning {number} is for {', '.join(rule.notify)}, not {department}",
+                        reason="NOT_RESPONSIBLE",
+                    )
+                if warning.state is State.CLOSED:
+                    if not strict:
+                        continue
+                    raise errors.FailedPrecondition(
+                        f"warning {number} was already closed ({warning.outcome.value if warning.outcome else ''})",
+                        reason="ALREADY_CLOSED",
+                    )
+                store.close(connection, warning.id, outcome, note, closed_by, self.today())
+                now_closed = store.get(connection, warning_id=warning.id)
+                assert now_closed is not None
+                closed.append(now_closed)
         return closed
 
     def get(self, number: str) -> Warning:
@@ -212,10 +228,11 @@ class WarningsApp:
         with self._writing, self.engine.begin() as connection:
             store.mark_published(connection, [(w.id, 1 if w.state is State.OPEN else 2) for w in published])
 
-    def phone_of(self, entity_key: str) -> str:
+    def phones_of(self, entity_keys: Sequence[str]) -> dict[str, str]:
+        """The entities' phones, from the facts that name a phone item; an entity without one is left out."""
         kinds = [k.name for k in self.rules.facts.values() if k.phone_item]
         with self.engine.connect() as connection:
-            return store.phone_of(connection, entity_key, kinds)
+            return store.phones_of(connection, list(dict.fromkeys(entity_keys)), kinds)
 
     def figures(self) -> Figures:
         today = self.today()

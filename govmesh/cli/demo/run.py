@@ -24,9 +24,9 @@ from govmesh.apps.verification import domain as verification
 from govmesh.apps.verification.usecases import shipped_claims, verify
 from govmesh.apps.warnings.domain.model import day_number
 from govmesh.apps.warnings.domain.rules import load_rules
-from govmesh.apps.warnings.main import SHIPPED_RULES, open_database
+from govmesh.apps.warnings.main import SHIPPED_RULES, WarningsSettings, open_database
 from govmesh.apps.warnings.persistence.tables import facts, outbox, reminders, warnings
-from govmesh.apps.warnings.runner import WarningsRunner
+from govmesh.apps.warnings.runner import MAX_CLOSED_AT_ONCE, WarningsRunner
 from govmesh.apps.warnings.usecases import WarningsApp
 from govmesh.cli.demo import records
 from govmesh.cli.demo.hub import Hub
@@ -55,7 +55,6 @@ class Observed:
     warning_records: set[str] = field(default_factory=set)  # every 206.001 record local tax received
     district_keys: set[str] = field(default_factory=set)
     district_foreign_rows: int = 0
-    closed_by_department: int = 0
     verification: list[verification.Outcome] = field(default_factory=list)
     tax_lines: list[Any] = field(default_factory=list)
 
@@ -72,7 +71,8 @@ class Simulation:
         self.app = WarningsApp(self.engine, self.rules, self.clock)
         self.sms = FileProvider(data_dir / "sms.jsonl")
         self.dispatcher = Dispatcher(self.engine, outbox, self.sms)
-        info = mesh.Stub(hub.channel("department/INFO"))
+        app_settings = WarningsSettings()  # the application acts as INFO, with a certificate of its own
+        info = mesh.Stub(hub.channel(app_settings.identity, app_settings.certificate))
         self.runner = WarningsRunner(self.app, info, None, evaluate_seconds=10**9)
         self.observed = Observed()
         self.tasks: list[asyncio.Task[Any]] = []
@@ -219,23 +219,27 @@ class Simulation:
             and e.key in self.observed.warnings_by_entity
         ]
         ltax = self.exchange("LTAX")
-
-        async def close(key: str) -> None:
-            number = self.observed.warnings_by_entity[key]
+        # A step's follow-up goes in requests of many warnings each, as a bureau's backend would send it.
+        for start in range(0, len(due), MAX_CLOSED_AT_ONCE):
+            keys = [e.key for e in due[start : start + MAX_CLOSED_AT_ONCE]]
+            numbers = [self.observed.warnings_by_entity[key] for key in keys]
             request = pb.SendRequestRequest(
                 subjects=["subjects/206.001"],
-                entity_keys=[key],
-                parameters={"action": "close", "warning": number, "outcome": "handled", "note": "已上门催办"},
+                entity_keys=keys,
+                parameters={
+                    "action": "close",
+                    "warnings": ",".join(numbers),
+                    "outcome": "handled",
+                    "note": "已上门催办",
+                },
                 target_departments=["INFO"],
-                idempotency_key=f"close-{number}",
+                idempotency_key=f"close-{day}-{numbers[0]}",
             )
             response = await ltax.SendRequest(request, timeout=60)
-            if response.request.replies and response.request.replies[0].status == pb.REPLY_STATUS_ANSWERED:
-                self.observed.closed_by_department += 1
-                self.observed.warnings_by_entity.pop(key, None)
-
-        for start in range(0, len(due), 50):
-            await asyncio.gather(*(close(e.key) for e in due[start : start + 50]))
+            replies = response.request.replies
+            if replies and replies[0].status == pb.REPLY_STATUS_ANSWERED:
+                for key in keys:  # closed now, or by its registration a moment before: open no more
+                    self.observed.warnings_by_entity.pop(key, None)
 
     async def _verify_quarter(self, quarter: int) -> None:
         applicants = self.world.applicants
@@ -259,7 +263,7 @@ class Simulation:
         step = max(1, len(registered) // max(1, round(200 * self.world.scale)))
         asked = registered[::step]
         if asked:
-            self.observed.tax_lines += await tax_totals(self.exchange("PSB"), asked, 2008, wait=90)
+            self.observed.tax_lines += await tax_totals(self.exchange("PSB"), asked, 2008, wait=110)
 
     async def run(self) -> None:
         started = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,12 @@ class Rule:
     message: str = ""
     line: int = 0
 
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The facts whose arrival can change what the rule finds about an entity."""
+        missing = {m.fact for m in self.missing} | {m.if_fact for m in self.missing}
+        return frozenset({self.when, self.followed_by, *missing} - {""})
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -83,6 +90,10 @@ class RuleSet:
 
     def subjects(self) -> list[str]:
         return sorted(self.kinds_by_subject)
+
+    def kinds_of(self, subjects: Iterable[str]) -> frozenset[str]:
+        """The facts records of these subjects (codes, e.g. 102.001) carry."""
+        return frozenset(kind for subject in subjects for kind in self.kinds_by_subject.get(subject, ()))
 
 
 class _LineLoader(yaml.SafeLoader):

@@ -317,12 +317,14 @@ def find(
     return [_warning(r) for r in connection.execute(query)]
 
 
-def phone_of(connection: Connection, entity_key: str, kinds: Sequence[str]) -> str:
-    """The entity's phone from the facts of `kinds` (those naming a phone item); empty when none."""
-    query = select(func.max(facts.c.phone)).where(
-        facts.c.kind.in_(list(kinds)), facts.c.entity_key == entity_key, facts.c.phone != ""
+def phones_of(connection: Connection, entity_keys: Sequence[str], kinds: Sequence[str]) -> dict[str, str]:
+    """Each entity's phone from the facts of `kinds` (those naming a phone item); entities without one left out."""
+    query = (
+        select(facts.c.entity_key, func.max(facts.c.phone))
+        .where(facts.c.kind.in_(list(kinds)), facts.c.entity_key.in_(list(entity_keys)), facts.c.phone != "")
+        .group_by(facts.c.entity_key)
     )
-    return str(connection.execute(query).scalar() or "")
+    return {key: str(phone) for key, phone in connection.execute(query).all() if phone}
 
 
 def unpublished(connection: Connection, rules: Sequence[str], limit: int) -> list[Warning]:
@@ -332,6 +334,9 @@ def unpublished(connection: Connection, rules: Sequence[str], limit: int) -> lis
         select(t)
         .where(
             t.c.rule.in_(list(rules)),
+            # On SQLite the driver commits a warning's insert with its savepoint, before its number is set
+            # in the same evaluation: published then, it would go under a key without its number.
+            t.c.number != "",
             ((t.c.state == State.OPEN.value) & (t.c.published_version < 1))
             | ((t.c.state == State.CLOSED.value) & (t.c.published_version < 2)),
         )
