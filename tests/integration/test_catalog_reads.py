@@ -10,11 +10,11 @@ from tests.integration.helpers import details_of, violated_fields
 from tests.integration.mesh import Mesh
 
 
-async def test_the_shipped_catalog_has_46_departments_269_subjects_and_4535_items(mesh: Mesh) -> None:
+async def test_the_shipped_catalog_has_46_departments_269_subjects_and_4537_items(mesh: Mesh) -> None:
     stats = await mesh.catalog_stub().GetCatalogStats(pb.GetCatalogStatsRequest())
-    assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
+    assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4537)
     per_type = {c.sharing_type: c.items for c in stats.by_sharing_type}
-    assert sum(per_type.values()) == 4535
+    assert sum(per_type.values()) == 4537
     assert all(
         per_type[t] > 0
         for t in (pb.SHARING_TYPE_UNCONDITIONAL, pb.SHARING_TYPE_CONDITIONAL, pb.SHARING_TYPE_NOT_SHARED)
@@ -33,7 +33,7 @@ async def test_a_second_start_on_the_same_database_finds_the_catalog_already_the
 
         channel = mesh.internal_channel(f"127.0.0.1:{port}", "catalog", "service/gateway")
         stats = await catalog_pb2_grpc.CatalogServiceStub(channel).GetCatalogStats(pb.GetCatalogStatsRequest())
-        assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
+        assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4537)
         first = await mesh.catalog_stub().GetCatalogStats(pb.GetCatalogStatsRequest())
         assert stats.revision == first.revision
     finally:

@@ -39,8 +39,8 @@ async def test_stats_prints_the_counts_as_json(cli) -> None:  # type: ignore[no-
     result = await cli("catalog", "stats", "--json")
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
-    assert (counts["departments"], counts["subjects"], counts["items"]) == (46, 269, 4535)
-    assert sum(counts["items_by_sharing_type"].values()) == 4535
+    assert (counts["departments"], counts["subjects"], counts["items"]) == (46, 269, 4537)
+    assert sum(counts["items_by_sharing_type"].values()) == 4537
 
 
 async def test_an_exported_catalog_plans_no_changes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

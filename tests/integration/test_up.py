@@ -112,7 +112,7 @@ def _run_once(data_dir: Path, database_url: str) -> tuple[str, pb.GetCatalogStat
 def test_up_starts_the_mesh_prints_its_endpoints_and_stops_cleanly(tmp_path: Path, database_url: str) -> None:
     data_dir = tmp_path / "mesh"
     output, stats = _run_once(data_dir, database_url)
-    assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4535)
+    assert (stats.departments, stats.subjects, stats.items) == (46, 269, 4537)
     assert "catalog" in output and "gateway" in output and "console" in output and "stopped." in output
     assert "HTTP/JSON door: https://127.0.0.1:" in output
     assert (data_dir / "certs" / "department-AIC.pem").exists()
