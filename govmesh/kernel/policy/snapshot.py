@@ -198,6 +198,11 @@ class PolicySnapshot:
         # Only what is at hand now; the entry and its message are built when the queue is written.
         self._denials.append((query, decision, trace_id, time.time()))
 
+    @property
+    def queued_denials(self) -> int:
+        """Denials decided here and not yet in the audit log."""
+        return len(self._denials)
+
     async def flush_denials(self) -> int:
         """Appends the queued denials to authz's audit log; returns how many were sent."""
         sent = 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
+
+import grpc
 
 from govmesh.kernel.policy.model import AccessDecision, AccessQuery
 from govmesh.kernel.policy.model import ItemDecision as AuthzItemDecision
@@ -12,6 +15,8 @@ from govmesh.kernel.policy.model import RowScope as AuthzRowScope
 from govmesh.kernel.policy.snapshot import PolicySnapshot
 from govmesh.runtime.identity import Principal
 from govmesh.services.exchange.domain.policy import Action, Decisions, ItemDecision, RowScope
+
+log = logging.getLogger(__name__)
 
 # The principal the exchange reads the policy as: an enforcement point.
 EXCHANGE_PRINCIPAL = Principal("service", "exchange")
@@ -59,6 +64,19 @@ class AuthzPolicy:
     @property
     def revision(self) -> int:
         return self.snapshot.revision
+
+    async def settle_denials(self) -> None:
+        """Writes the denials decided so far to the audit log before the caller hears of them.
+
+        The background writer alone would leave a refusal in memory for up to half a second, and a
+        crash in that window would lose it. If authz cannot be reached the denials stay queued for the
+        background writer, and the caller still gets its answer.
+        """
+        if self.snapshot.queued_denials:
+            try:
+                await self.snapshot.flush_denials()
+            except grpc.aio.AioRpcError as error:
+                log.warning("denials stay queued for the audit log: %s", error.code().name)
 
     def decide(self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()) -> Decisions:
         query = AccessQuery(principal.kind, principal.code, action, subject_code, tuple(items))

@@ -76,7 +76,9 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
         error_domain=EXCHANGE_DOMAIN,
         tls=tls,
     )
-    exchange_pb2_grpc.add_ExchangeServiceServicer_to_server(ExchangeServicer(exchange), server.grpc_server)
+    exchange_pb2_grpc.add_ExchangeServiceServicer_to_server(
+        ExchangeServicer(exchange, policy.settle_denials), server.grpc_server
+    )
 
     background = BackgroundTasks()
     background.every(CHAIN_SECONDS, "ledger chaining", lambda: exchange.ledger.chain_ledger(wait=False), at_once=True)

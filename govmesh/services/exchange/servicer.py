@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeAlias
 
 import grpc
@@ -35,10 +35,16 @@ def _full(view: int) -> bool:
     return view != pb.REQUEST_VIEW_BASIC
 
 
+async def _nothing_to_settle() -> None:
+    return None
+
+
 class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
-    def __init__(self, exchange: Exchange):
+    def __init__(self, exchange: Exchange, settle_denials: Callable[[], Awaitable[None]] = _nothing_to_settle):
         self.exchange = exchange
         self._records = convert.RecordProtos()
+        # A caller's refusal is in the audit log before the caller hears of it (see AuthzPolicy).
+        self._settle_denials = settle_denials
 
     # -- publish -----------------------------------------------------------------------------
 
@@ -84,12 +90,15 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         self, request: pb.CreateSubscriptionRequest, context: Context
     ) -> pb.CreateSubscriptionResponse:
         draft = convert.subscription_from_proto(request.subscription, request.subscription_id)
-        created = await asyncio.to_thread(
-            self.exchange.subscriptions.create_subscription,
-            current_principal.get(),
-            draft,
-            validate_only=request.validate_only,
-        )
+        try:
+            created = await asyncio.to_thread(
+                self.exchange.subscriptions.create_subscription,
+                current_principal.get(),
+                draft,
+                validate_only=request.validate_only,
+            )
+        finally:
+            await self._settle_denials()
         return pb.CreateSubscriptionResponse(subscription=convert.subscription_to_proto(created))
 
     async def GetSubscription(self, request: pb.GetSubscriptionRequest, context: Context) -> pb.GetSubscriptionResponse:
@@ -177,14 +186,17 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         found = ViolationCollector()
         wait_mode = convert.WAIT.optional(request.wait_mode, "wait_mode", found) or WaitMode.WAIT
         found.raise_if_any()
-        gathered = await self.exchange.requests.send_request(
-            current_principal.get(),
-            convert.draft_from_proto(request),
-            wait_mode=wait_mode,
-            max_wait=wellknown.span(request.max_wait, "max_wait") if request.HasField("max_wait") else None,
-            time_remaining=context.time_remaining() if wait_mode is WaitMode.WAIT else None,
-            full_view=_full(request.view),
-        )
+        try:
+            gathered = await self.exchange.requests.send_request(
+                current_principal.get(),
+                convert.draft_from_proto(request),
+                wait_mode=wait_mode,
+                max_wait=wellknown.span(request.max_wait, "max_wait") if request.HasField("max_wait") else None,
+                time_remaining=context.time_remaining() if wait_mode is WaitMode.WAIT else None,
+                full_view=_full(request.view),
+            )
+        finally:
+            await self._settle_denials()
         return pb.SendRequestResponse(request=convert.data_request_to_proto(gathered))
 
     async def StreamInbox(
