@@ -118,6 +118,11 @@ async def test_applicants_get_eligibility_and_a_reason_per_claim_never_a_value(e
         }
         # What the housing bureau receives carries verdicts only: no record, no value.
         answer = await housing.SendRequest(request_of(applicants, specs, "限价房"), timeout=30)
+        # Times and ids are the hub's own numbers (a time in seconds may well contain "30000"): leave them out.
+        for field in ("name", "create_time", "expire_time", "trace_id"):
+            answer.request.ClearField(field)
+        for reply in answer.request.replies:
+            reply.ClearField("final_time")
         text = str(answer)
         assert all(not reply.records for reply in answer.request.replies)
         for value in ("30000", "50000", "粤房地证字", "天河路", "张小"):

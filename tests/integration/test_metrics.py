@@ -14,7 +14,8 @@ import pytest
 from govmesh.contracts.authz.v1 import authz_pb2 as apb
 from govmesh.contracts.authz.v1 import authz_pb2_grpc
 from govmesh.runtime.certs import CertificateAuthority
-from tests.integration.test_up import _free_port, _start_up, _stats, _wait_for_line
+from tests.integration.ports import free_port
+from tests.integration.test_up import _start_up, _stats, _wait_for_line
 
 SERVICES = ("gateway", "catalog", "authz", "exchange")
 
@@ -83,7 +84,7 @@ def _free_block(size: int = 12) -> int:
 def test_every_process_serves_calls_errors_latency_denials_certificates_and_the_ledger_head(
     tmp_path: Path, database_url: str
 ) -> None:
-    data_dir, gateway_port, base = tmp_path / "mesh", _free_port(), _free_block()
+    data_dir, gateway_port, base = tmp_path / "mesh", free_port(), _free_block()
     process = _start_up(data_dir, database_url, gateway_port, GOVMESH_METRICS_PORT=str(base), COLUMNS="250")
     try:
         printed = _wait_for_line(process, "Ctrl-C stops every process")

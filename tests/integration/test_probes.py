@@ -13,7 +13,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from govmesh.runtime.certs import CertificateAuthority
-from tests.integration.test_up import _free_port
+from tests.integration.ports import free_port
 
 
 def _health(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -33,7 +33,7 @@ def test_a_service_answers_health_on_its_probe_port_in_plaintext_and_govmesh_hea
     authority = CertificateAuthority(tmp_path / "certs")
     authority.init()
     authority.issue_service("catalog")  # the catalog's internal port is mutual TLS with its own certificate
-    health_base, catalog_port = _free_port(), _free_port()
+    health_base, catalog_port = free_port(), free_port()
     env = dict(os.environ)
     env.update(
         GOVMESH_DATA_DIR=str(tmp_path),
