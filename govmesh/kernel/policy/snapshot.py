@@ -75,6 +75,10 @@ class PolicySnapshot:
         # Bounded: while authz is unreachable the oldest denials give way (and are counted).
         self._denials: deque[_Denial] = deque(maxlen=MAX_QUEUED_DENIALS)
         self.dropped_denials = 0
+        # One writer at a time: a caller waiting in `settle_denials` knows its denial, if another
+        # writer took it, is in the log (or back in the queue) by the time the lock is its own.
+        self._writing = asyncio.Lock()
+        self._failed_writes = 0
         # What the server said its revision was at the last message: how far behind this copy may be.
         self.server_revision = 0
         self.last_message_at = 0.0
@@ -190,13 +194,19 @@ class PolicySnapshot:
 
     # -- the audit of local denials ------------------------------------------------------------
 
-    def _queue_denial(self, query: AccessQuery, decision: AccessDecision) -> None:
+    def _queue_denial(self, query: AccessQuery, decision: AccessDecision, trace_id: str | None = None) -> None:
         if len(self._denials) == MAX_QUEUED_DENIALS:
             self.dropped_denials += 1
-        span = trace.get_current_span().get_span_context()
-        trace_id = format(span.trace_id, "032x") if span.is_valid else ""
+        if trace_id is None:
+            span = trace.get_current_span().get_span_context()
+            trace_id = format(span.trace_id, "032x") if span.is_valid else ""
         # Only what is at hand now; the entry and its message are built when the queue is written.
         self._denials.append((query, decision, trace_id, time.time()))
+
+    def record_denial(self, query: AccessQuery, decision: AccessDecision, trace_id: str) -> None:
+        """Queues a denial the enforcement point decided without `check` (e.g. a method its caller may not call)."""
+        if self._audit_denials:
+            self._queue_denial(query, decision, trace_id)
 
     @property
     def queued_denials(self) -> int:
@@ -205,6 +215,31 @@ class PolicySnapshot:
 
     async def flush_denials(self) -> int:
         """Appends the queued denials to authz's audit log; returns how many were sent."""
+        async with self._writing:
+            return await self._append_queued()
+
+    async def settle_denials(self) -> None:
+        """Writes the denials decided so far to the audit log before the caller hears of them.
+
+        The background writer alone would leave a refusal in memory for up to half a second, and a
+        crash in that window would lose it. If authz cannot be reached the denials stay queued for
+        the background writer, and the caller still gets its answer.
+        """
+        # An empty queue while a write is under way may mean that write carries the caller's denial.
+        if not self._denials and not self._writing.locked():
+            return
+        failures = self._failed_writes
+        async with self._writing:
+            # A write failed while this caller waited: authz is unreachable, and trying again for
+            # each waiting caller in turn would hold them all. The background writer retries.
+            if self._failed_writes != failures:
+                return
+            try:
+                await self._append_queued()
+            except grpc.aio.AioRpcError as error:
+                log.warning("denials stay queued for the audit log: %s", error.code().name)
+
+    async def _append_queued(self) -> int:
         sent = 0
         while self._denials:
             batch = [self._denials.popleft() for _ in range(min(1000, len(self._denials)))]
@@ -217,6 +252,7 @@ class PolicySnapshot:
                 await self._stub.AppendAuditEntries(request, metadata=self._metadata, timeout=10.0)
             except grpc.aio.AioRpcError:
                 self._denials.extendleft(reversed(batch))
+                self._failed_writes += 1
                 raise
             sent += len(batch)
         return sent

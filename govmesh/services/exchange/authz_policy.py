@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Sequence
-
-import grpc
 
 from govmesh.kernel.policy.model import AccessDecision, AccessQuery
 from govmesh.kernel.policy.model import ItemDecision as AuthzItemDecision
@@ -15,8 +12,6 @@ from govmesh.kernel.policy.model import RowScope as AuthzRowScope
 from govmesh.kernel.policy.snapshot import PolicySnapshot
 from govmesh.runtime.identity import Principal
 from govmesh.services.exchange.domain.policy import Action, Decisions, ItemDecision, RowScope
-
-log = logging.getLogger(__name__)
 
 # The principal the exchange reads the policy as: an enforcement point.
 EXCHANGE_PRINCIPAL = Principal("service", "exchange")
@@ -66,17 +61,8 @@ class AuthzPolicy:
         return self.snapshot.revision
 
     async def settle_denials(self) -> None:
-        """Writes the denials decided so far to the audit log before the caller hears of them.
-
-        The background writer alone would leave a refusal in memory for up to half a second, and a
-        crash in that window would lose it. If authz cannot be reached the denials stay queued for the
-        background writer, and the caller still gets its answer.
-        """
-        if self.snapshot.queued_denials:
-            try:
-                await self.snapshot.flush_denials()
-            except grpc.aio.AioRpcError as error:
-                log.warning("denials stay queued for the audit log: %s", error.code().name)
+        """Writes the denials decided so far to the audit log before the caller hears of them (see PolicySnapshot)."""
+        await self.snapshot.settle_denials()
 
     def decide(self, principal: Principal, action: Action, subject_code: str, items: Sequence[str] = ()) -> Decisions:
         query = AccessQuery(principal.kind, principal.code, action, subject_code, tuple(items))
