@@ -165,7 +165,8 @@ def audit_from_proto(m: pb.AuditEntry, path: str, found: ViolationCollector, now
     return AuditEntry(
         kind=kind,
         principal=m.principal,
-        action=ACTION.to_domain(m.action, f"{path}.action", found),
+        # No action: a method the caller may not call at all, named in `object` (the gateway's refusals).
+        action=ACTION.optional(m.action, f"{path}.action", found),
         object=m.object,
         decision=DECISION.to_domain(m.decision, f"{path}.decision", found),
         reason=REASON.optional(m.reason, f"{path}.reason", found),

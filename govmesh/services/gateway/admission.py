@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import grpc
 from google.rpc import status_pb2
+from opentelemetry import propagate, trace
 
 from govmesh.runtime import errors
 from govmesh.runtime.interceptors import peer_refusal
@@ -23,6 +24,13 @@ _STREAM_RETRY_SECONDS = 1.0
 _HOLD_SECONDS = 5.0
 
 Identify = Callable[[grpc.aio.ServicerContext], Caller]
+
+
+def trace_id_of(context: grpc.aio.ServicerContext) -> str:
+    """The trace the caller's call belongs to, as its trace headers name it; empty when it sent none."""
+    parent = propagate.extract(dict(context.invocation_metadata() or ()))
+    span = trace.get_current_span(parent).get_span_context()
+    return format(span.trace_id, "032x") if span.is_valid else ""
 
 
 @dataclass(slots=True)
@@ -43,10 +51,10 @@ class Gate:
     2. revocation — its serial is not on the hub's revocation list;
     3. limits — a free stream slot for a streaming call, a token for the call's rate, and the
        call's expected cost in response bytes;
-    4. the coarse policy check (`CallPolicy`).
+    4. the coarse policy check (`CallPolicy`), whose refusals are in the audit log before the caller hears of them.
 
     Limits come before the policy so a flood is turned away by arithmetic alone. Everything here is
-    synchronous and in memory: it runs on every call.
+    in memory, as it runs on every call, but for the audit write of a refusal.
     """
 
     def __init__(
@@ -106,6 +114,7 @@ class Gate:
         expected = 0.0 if streaming or not priced else await self._affordable(caller, allowance, method)
         refusal = self.policy.refusal(caller.principal, method)
         if refusal is not None:
+            await self.policy.audit_refusal(caller.principal, method, refusal, trace_id_of(context))
             raise refusal
         if streaming:
             allowance.open_streams += 1

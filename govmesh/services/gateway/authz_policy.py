@@ -3,12 +3,22 @@
 The gateway embeds authz's decision library (a PolicySnapshot kept current by WatchPolicy), so the
 check runs in memory on every call. It turns away only calls that can never succeed — a principal
 the hub does not know or has disabled, or one lacking the role a method needs — and leaves the
-per-item, per-row decisions to the services, which ask the same policy.
+per-item, per-row decisions to the services, which ask the same policy. Each such refusal is a
+denial like any other: it is written to authz's audit log before the caller hears of it.
 """
 
 from __future__ import annotations
 
-from govmesh.kernel.policy.model import PrincipalEntry, PrincipalKind, Role
+from govmesh.kernel.policy.model import (
+    AccessDecision,
+    AccessQuery,
+    Decision,
+    PrincipalEntry,
+    PrincipalKind,
+    Reason,
+    Role,
+)
+from govmesh.kernel.policy.principals import kind_of
 from govmesh.kernel.policy.snapshot import PolicySnapshot
 from govmesh.runtime import errors
 from govmesh.runtime.identity import Principal
@@ -42,6 +52,13 @@ METHOD_ROLES: dict[str, frozenset[Role]] = {
         )
     },
     f"{_EXCHANGE}VerifyLedger": frozenset({Role.AUDITOR, Role.HUB_ADMINISTRATOR}),
+}
+# The audit log's reason for each refusal; authz's own policy, too, denies a disabled principal
+# as one the hub does not know (the entry's message says which it was).
+_AUDIT_REASONS = {
+    "UNKNOWN_PRINCIPAL": Reason.UNKNOWN_PRINCIPAL,
+    "PRINCIPAL_DISABLED": Reason.UNKNOWN_PRINCIPAL,
+    "ROLE_REQUIRED": Reason.ROLE_REQUIRED,
 }
 
 
@@ -77,6 +94,22 @@ class SnapshotCallPolicy:
                 metadata={"role": roles},
             )
         return None
+
+    async def audit_refusal(
+        self, principal: Principal, method: str, refusal: errors.DomainError, trace_id: str
+    ) -> None:
+        """Writes the refusal to the audit log as a denial of the method itself: no action, the method as its object.
+
+        A caller the log cannot name (no principal kind, as in plaintext development) is left out:
+        authz would refuse the entry, and with it every denial queued beside it.
+        """
+        reason = _AUDIT_REASONS.get(refusal.reason)
+        if reason is None or kind_of(principal.kind) is None:
+            return
+        query = AccessQuery(principal.kind, principal.code, None, resource=method)
+        decision = AccessDecision(Decision.DENY, reason, (), self.snapshot.revision, refusal.message)
+        self.snapshot.record_denial(query, decision, trace_id)
+        await self.snapshot.settle_denials()
 
     def profile(self, principal: Principal) -> PrincipalProfile:
         entry = self._entry(principal)

@@ -38,6 +38,15 @@ class CallPolicy(Protocol):
         """None to let the call through, else the error (PERMISSION_DENIED with a reason) to answer with."""
         ...
 
+    async def audit_refusal(
+        self, principal: Principal, method: str, refusal: errors.DomainError, trace_id: str
+    ) -> None:
+        """Records a `refusal` in the audit log before the caller is answered with it.
+
+        If the log cannot be reached it stays queued for a later write: the caller is answered anyway.
+        """
+        ...
+
     def profile(self, principal: Principal) -> PrincipalProfile:
         """The principal's roles, department, groups and state as the policy knows them."""
         ...
@@ -61,6 +70,11 @@ class AdmitEveryVerifiedPrincipal:
 
     def refusal(self, principal: Principal, method: str) -> errors.DomainError | None:
         return None
+
+    async def audit_refusal(
+        self, principal: Principal, method: str, refusal: errors.DomainError, trace_id: str
+    ) -> None:
+        return None  # it refuses nothing
 
     def profile(self, principal: Principal) -> PrincipalProfile:
         return profile_from_certificate(principal)
