@@ -229,3 +229,24 @@ def test_the_bytes_a_principal_receives_stay_within_its_budget_plus_one_answer(
             largest = max(largest, size)
     # Admission needs a positive balance, so the debt never exceeds the last answer.
     assert received <= burst + rate * now + largest + 1e-6
+
+
+def test_a_principal_in_debt_from_its_deliveries_may_still_acknowledge_them() -> None:
+    """Acknowledging is what lets a subscriber's backlog shrink; holding it would only bring redeliveries."""
+    limits = Limits(response_bytes_per_second=1000, response_bytes_burst=1000)
+    allowance = Allowance(limits, now=0.0)
+    allowance.charge_bytes(50_000, now=0.0)  # a Subscribe stream's deliveries, far over the budget
+    ack = "/exchange.v1.ExchangeService/AcknowledgeDeliveries"
+    assert allowance.cost_wait(ack, 0.0)[1] == 0.0
+    # An expensive read is still held until the debt is repaid.
+    read = "/catalog.v1.CatalogService/ListSubjects"
+    allowance.estimates.observe(read, 200_000, now=0.0)
+    assert allowance.cost_wait(read, 0.0)[1] > 0
+
+
+def test_a_method_seen_to_answer_small_is_not_held_by_the_byte_budget() -> None:
+    limits = Limits(response_bytes_per_second=1000, response_bytes_burst=1000)
+    allowance = Allowance(limits, now=0.0)
+    allowance.estimates.observe("/catalog.v1.CatalogService/GetItem", 900, now=0.0)
+    allowance.charge_bytes(50_000, now=0.0)
+    assert allowance.cost_wait("/catalog.v1.CatalogService/GetItem", 0.0)[1] == 0.0

@@ -155,6 +155,12 @@ def load_limits(setting: str, *, max_message_bytes: int) -> LimitsConfig:
 # A method not yet answered for a principal is expected to cost a typical page; only one such
 # call of it goes at a time, and its answer teaches the real cost.
 UNKNOWN_COST = 16 * 1024
+# A call known to answer no more than this is never held by the byte budget: its answer costs the
+# services less than the call itself, which the rate limit bounds, and holding it would stall what
+# pays debts back (a subscriber in debt from its deliveries must still acknowledge them).
+CHEAP_ANSWER_BYTES = 4096
+# Methods whose answer is a few counters by contract: cheap from their first call on.
+CHEAP_BY_CONTRACT = frozenset({"/exchange.v1.ExchangeService/AcknowledgeDeliveries"})
 # How soon a call held for the answers its principal has in flight looks again, at least.
 _IN_FLIGHT_RETRY_SECONDS = 0.05
 
@@ -256,6 +262,8 @@ class Allowance:
         if rate <= 0:
             return 0.0, 0.0, False
         known = self.estimates.expected(method, now)
+        if method in CHEAP_BY_CONTRACT or (known is not None and known <= CHEAP_ANSWER_BYTES):
+            return known or 0.0, 0.0, False
         expected = UNKNOWN_COST if known is None else known
         if self.in_flight > 0 and (self.in_flight + expected > rate or method in self.probing):
             return expected, max(self.in_flight / rate, _IN_FLIGHT_RETRY_SECONDS), True
