@@ -39,6 +39,7 @@ class Mesh:
     # The exchange's application service, for tests that look behind the contract (e.g. the ledger chain).
     exchange_app: Exchange | None = None
     masters: MeshServer | None = None
+    masters_address: str = ""
 
     def channel(self, identity: str = "department/AIC") -> grpc.aio.Channel:
         authority = CertificateAuthority(self.settings.certs_dir)
@@ -150,4 +151,5 @@ async def start_mesh(
         exchange_address,
         exchange_app,
         masters,
+        upstreams["masters"][0] if masters else "",
     )
