@@ -20,6 +20,7 @@ from govmesh.services.exchange import main as exchange_main
 from govmesh.services.exchange.usecases import Exchange
 from govmesh.services.gateway import main as gateway_main
 from govmesh.services.masters import main as masters_main
+from tests.integration.ports import free_port
 
 
 @dataclass
@@ -111,9 +112,18 @@ async def start_mesh(
         authz_address = f"127.0.0.1:{await authz.start('127.0.0.1:0')}"
         upstreams["authz"] = [authz_address]
     exchange, exchange_address, exchange_app = None, "", None
+    # The exchange asks masters for a master record's holders, and masters follows the exchange: the
+    # masters port is chosen before either starts.
+    masters_address = f"127.0.0.1:{free_port()}" if with_masters else ""
     if with_exchange:
         assembly = await exchange_main.assemble(
-            settings.model_copy(update={"catalog_targets": catalog_address, "authz_targets": authz_address}),
+            settings.model_copy(
+                update={
+                    "catalog_targets": catalog_address,
+                    "authz_targets": authz_address,
+                    "masters_targets": masters_address,
+                }
+            ),
             database_url,
         )
         exchange, exchange_app = assembly.server, assembly.exchange
@@ -135,7 +145,8 @@ async def start_mesh(
             ),
             database_url,
         )
-        upstreams["masters"] = [f"127.0.0.1:{await masters.start('127.0.0.1:0')}"]
+        await masters.start(masters_address)
+        upstreams["masters"] = [masters_address]
     gateway = await gateway_main.build(settings, upstreams)
     gateway_port = await gateway.start("127.0.0.1:0")
     return Mesh(
@@ -151,5 +162,5 @@ async def start_mesh(
         exchange_address,
         exchange_app,
         masters,
-        upstreams["masters"][0] if masters else "",
+        masters_address,
     )

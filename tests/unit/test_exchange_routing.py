@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govmesh.services.exchange.domain.requests import ReplyStatus, Target
 from govmesh.services.exchange.domain.routing import HeldRecord, master_ids, routes
 
 AIC = HeldRecord("AIC", "102.001", "91440106MA5AAAAA1X")
@@ -23,9 +24,7 @@ def test_each_holder_is_asked_by_its_own_key_and_answers_under_the_master_key() 
         ("AIC", ("102.001",), ("91440106MA5AAAAA1X",)),
         ("QTS", ("102.010",), ("MA5AAAAA-1",)),
     ]
-    assert found[1].asked_key("MA5AAAAA-1") == "masters/m1"
-    assert found[1].as_asked(["MA5AAAAA-1", "91440106MA5AAAAA1X"]) == ("masters/m1",)
-    assert found[1].asked_key("91440106MA5AAAAA1X") is None, "a key QTS was not asked by is not mapped"
+    assert found[1].asked_by == {"MA5AAAAA-1": "masters/m1"}
 
 
 def test_a_holding_the_requester_may_not_know_of_or_did_not_ask_about_is_not_routed_to() -> None:
@@ -45,3 +44,12 @@ def test_two_masters_held_by_one_department_are_one_route_with_both_keys() -> No
 
     assert route.asked_by == {"91440106MA5AAAAA1X": "masters/m1", "91440106MA5BBBBB2Y": "masters/m2"}
     assert route.subjects == ("102.001",)
+
+
+def test_a_routed_target_is_asked_by_its_own_keys_and_its_answers_are_told_under_the_asked_keys() -> None:
+    target = Target("QTS", ReplyStatus.PENDING, ("102.010",), keys=(("MA5AAAAA-1", "masters/m1"),))
+    plain = Target("AIC", ReplyStatus.PENDING, ("102.001",))
+
+    assert target.entity_keys(["masters/m1"]) == ("MA5AAAAA-1",)
+    assert target.as_asked(["MA5AAAAA-1", "91440106MA5AAAAA1X"]) == ("masters/m1",), "an unasked key is dropped"
+    assert plain.entity_keys(["k1"]) == ("k1",) and plain.as_asked(["k1"]) == ("k1",)

@@ -480,7 +480,7 @@ def incoming_to_proto(incoming: IncomingRequest) -> pb.IncomingRequest:
         kind=KIND.to_proto(r.kind),  # type: ignore[arg-type]
         subjects=[f"subjects/{s}" for s in target.subjects],
         items=list(target.items),
-        entity_keys=list(r.entity_keys),
+        entity_keys=list(target.entity_keys(r.entity_keys)),
         question=r.question,
         parameters=dict(r.parameters),
         purpose=r.purpose,

@@ -21,6 +21,7 @@ from govmesh.runtime.server import MeshServer
 from govmesh.services.exchange import gauges, retention
 from govmesh.services.exchange.authz_policy import EXCHANGE_PRINCIPAL, AuthzPolicy
 from govmesh.services.exchange.cache import RecordCache
+from govmesh.services.exchange.masters_directory import MastersDirectory
 from govmesh.services.exchange.mirror import CatalogMirror
 from govmesh.services.exchange.persistence.ledger import LedgerStore
 from govmesh.services.exchange.persistence.records import RecordLog
@@ -67,7 +68,8 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
     signals = Signals()
     policy = AuthzPolicy(snapshot, asyncio.get_running_loop())
     stores = await asyncio.to_thread(_stores, Store(engine))
-    exchange = Exchange(stores, lambda: mirror.view, policy, signals)
+    masters = MastersDirectory(settings.masters_upstreams(), tls)
+    exchange = Exchange(stores, lambda: mirror.view, policy, signals, masters)
     gauges.watch(stores.ledger, exchange.upkeep)
     server = MeshServer(
         "exchange",
@@ -97,6 +99,7 @@ async def assemble(settings: Settings, database_url: str | None = None) -> Assem
         await mirror.close()
         await snapshot.close()
         await authz.close()
+        await masters.close()
         # The last exchanges staged before the stop reach the chain now rather than at the next start.
         with contextlib.suppress(Exception):
             await asyncio.to_thread(exchange.ledger.chain_ledger)

@@ -117,6 +117,20 @@ class Target:
     record_count: int = 0
     final_time: dt.datetime | None = None
     attempt: int = 0
+    # Routed by master record: (the target's own key, the key the requester asked by); empty when the
+    # target is asked by the request's own keys.
+    keys: tuple[tuple[str, str], ...] = ()
+
+    def entity_keys(self, asked: Sequence[str]) -> tuple[str, ...]:
+        """The keys this target is asked about: its own when routed by master record, else the request's."""
+        return tuple(own for own, _ in self.keys) if self.keys else tuple(asked)
+
+    def as_asked(self, own_keys: Sequence[str]) -> tuple[str, ...]:
+        """The target's keys under the keys the requester asked by; a key it was not asked about is dropped."""
+        if not self.keys:
+            return tuple(own_keys)
+        mapping = dict(self.keys)
+        return tuple(dict.fromkeys(mapping[k] for k in own_keys if k in mapping))
 
     def as_of(self, now: dt.datetime, expire_time: dt.datetime) -> Target:
         """A pending target of an expired request has timed out, whether or not that was written yet."""
@@ -133,6 +147,7 @@ class Target:
                 self.record_count,
                 expire_time,
                 self.attempt,
+                self.keys,
             )
         return self
 

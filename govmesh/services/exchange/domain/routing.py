@@ -41,14 +41,6 @@ class Route:
     def own_keys(self) -> tuple[str, ...]:
         return tuple(self.asked_by)
 
-    def asked_key(self, own_key: str) -> str | None:
-        """The key the requester knows this entity by; None for a key the target was not asked about."""
-        return self.asked_by.get(own_key)
-
-    def as_asked(self, own_keys: Sequence[str]) -> tuple[str, ...]:
-        """The target's keys (e.g. its not-found list) under the requester's keys; others are dropped."""
-        return tuple(dict.fromkeys(k for k in (self.asked_by.get(own) for own in own_keys) if k is not None))
-
 
 def routes(
     holders: Mapping[str, Sequence[HeldRecord]], subjects: Sequence[str], knowable: Mapping[str, bool]

@@ -74,6 +74,7 @@ def _target(row: Row) -> Target:  # type: ignore[type-arg]
         record_count=row.record_count,
         final_time=as_utc_or_none(row.final_time),
         attempt=row.attempt,
+        keys=tuple((own, asked) for own, asked in loads(row.entity_keys or "[]")),
     )
 
 
@@ -237,6 +238,7 @@ class RequestStore:
                                 "final_time": target.final_time,
                                 "attempt": 0,
                                 "expire_time": request.expire_time,
+                                "entity_keys": dumps([list(pair) for pair in target.keys]) if target.keys else None,
                             }
                             for target in request.targets
                         ],

@@ -140,6 +140,8 @@ request_targets = Table(
     Column("final_time", Moment, nullable=True),
     Column("attempt", Integer, nullable=False),
     Column("expire_time", Moment, nullable=False),
+    # [[own key, asked key], …] when routed by master record; NULL when asked by the request's keys.
+    Column("entity_keys", Text, nullable=True),
     Index("ix_exchange_request_targets_inbox", "target", "status", "expire_time"),
 )
 

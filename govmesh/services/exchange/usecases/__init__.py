@@ -19,6 +19,7 @@ from govmesh.services.exchange.usecases.common import EXCHANGE_DOMAIN, Presence
 from govmesh.services.exchange.usecases.delivery import Deliveries
 from govmesh.services.exchange.usecases.directory import Directory
 from govmesh.services.exchange.usecases.ledger import Ledger
+from govmesh.services.exchange.usecases.master_routes import MasterLinks
 from govmesh.services.exchange.usecases.publishing import Publishing
 from govmesh.services.exchange.usecases.replies import Answer, Replies
 from govmesh.services.exchange.usecases.requests import Requests
@@ -52,7 +53,14 @@ class Stores:
 class Exchange:
     """The exchange's application service: its rooms, sharing one set of caller checks and stores."""
 
-    def __init__(self, stores: Stores, catalog: Callable[[], CatalogView], policy: Policy, signals: Signals):
+    def __init__(
+        self,
+        stores: Stores,
+        catalog: Callable[[], CatalogView],
+        policy: Policy,
+        signals: Signals,
+        masters: MasterLinks | None = None,
+    ):
         self.policy = policy
         callers = Callers(catalog, policy, stores.subscriptions, stores.requests)
         presence = Presence()
@@ -62,7 +70,7 @@ class Exchange:
         )
         self.subscriptions = Subscriptions(callers, stores.subscriptions, signals)
         self.delivery = Deliveries(callers, stores.database, stores.subscriptions, stores.records, signals, presence)
-        self.requests = Requests(callers, stores.requests, stores.log, stores.subscriptions, signals, presence)
+        self.requests = Requests(callers, stores.requests, stores.log, stores.subscriptions, signals, presence, masters)
         self.replies = Replies(callers, stores.database, stores.requests, stores.subscriptions, signals, presence)
         self.directory = Directory(callers, stores.log)
         self.ledger = Ledger(callers, stores.ledger)

@@ -180,14 +180,16 @@ class Replies:
         when = occasion()
         _check_answerable(request, target, answer, when.create_time)
         accepted, rejected = self._validated(request, target, answer.records, when)
-        passed, withheld, verifications = self._for_requester(request, target, accepted, answer.not_found)
+        # A target routed by master record said so in its own keys; the requester hears the keys it asked by.
+        not_found = target.as_asked(answer.not_found)
+        passed, withheld, verifications = self._for_requester(request, target, accepted, not_found)
         chunk = ReplyChunk(
             request_id,
             department,
             0,
             tuple(passed),
             tuple(verifications),
-            tuple(dict.fromkeys(answer.not_found)),
+            tuple(dict.fromkeys(not_found)),
             final=not answer.partial or answer.failed,
             failed=answer.failed,
             message=answer.message[:2000],
@@ -216,9 +218,9 @@ class Replies:
     def _validated(
         self, request: DataRequest, target: Target, records: Sequence[Record], when: Occasion
     ) -> tuple[list[Record], list[RecordResult]]:
-        """The records that fit the request, stamped with the hub's fields, and the rejected ones."""
+        """The records that fit the request, stamped with the hub's fields and the asked keys, and the rejected ones."""
         view = self.callers.catalog
-        requested_keys = set(request.entity_keys)
+        requested_keys = set(target.entity_keys(request.entity_keys))
         rejected: list[RecordResult] = []
         accepted: list[Record] = []
         for index, record in enumerate(records):
@@ -238,6 +240,7 @@ class Replies:
             assert subject is not None
             stamped = replace(
                 record,
+                entity_key=target.as_asked([record.entity_key])[0],
                 record_id=f"{request.id}-{target.department}-{target.record_count + len(accepted) + 1}",
                 subject_version=str(subject.version),
                 publisher=target.department,

@@ -24,12 +24,20 @@ from govmesh.services.exchange.domain.requests import (
     Target,
     WaitMode,
 )
+from govmesh.services.exchange.domain.routing import Route, is_master_key
 from govmesh.services.exchange.persistence.records import RecordLog
 from govmesh.services.exchange.persistence.requests import RequestStore
 from govmesh.services.exchange.persistence.subscriptions import SubscriptionStore
 from govmesh.services.exchange.signals import Signals, inbox_topic, request_topic, wait
 from govmesh.services.exchange.usecases.callers import Callers
 from govmesh.services.exchange.usecases.common import Presence, new_id, occasion
+from govmesh.services.exchange.usecases.master_routes import (
+    Holders,
+    MasterLinks,
+    linked_holders,
+    master_routes,
+    target_keys,
+)
 from govmesh.services.exchange.usecases.results import GatheredRequest, RequestDraft
 
 MAX_GATHERED_RECORDS = 5_000
@@ -47,6 +55,7 @@ class Requests:
         subscriptions: SubscriptionStore,
         signals: Signals,
         presence: Presence,
+        masters: MasterLinks | None = None,
     ):
         self.callers = callers
         self.requests = requests
@@ -54,6 +63,7 @@ class Requests:
         self.subscriptions = subscriptions
         self.signals = signals
         self.presence = presence
+        self.masters = masters
 
     async def send_request(
         self,
@@ -68,9 +78,10 @@ class Requests:
         """Resolves the targets, checks each with the policy, stores the request; then waits if asked."""
         started = asyncio.get_running_loop().time()
         planned = new_id("req-")
+        holders = await linked_holders(self.masters, draft)
         # Watched before the request is stored: a target may answer before the store returns here.
         with self.signals.watch(request_topic(planned)) as wake:
-            request = await asyncio.to_thread(self._send, principal, draft, planned)
+            request = await asyncio.to_thread(self._send, principal, draft, planned, holders)
             self.signals.fire(*(inbox_topic(t.department) for t in request.targets if t.status is ReplyStatus.PENDING))
             if wait_mode is WaitMode.WAIT:
                 budget = max_wait.total_seconds() if max_wait is not None else None
@@ -125,7 +136,7 @@ class Requests:
             return request, None
         return request, self._gather(request, full_view)
 
-    def _send(self, principal: Principal, draft: RequestDraft, request_id: str) -> DataRequest:
+    def _send(self, principal: Principal, draft: RequestDraft, request_id: str, holders: Holders) -> DataRequest:
         requester = self.callers.department(principal)
         if draft.idempotency_key:
             existing = self.requests.by_key(requester, draft.idempotency_key)
@@ -134,7 +145,9 @@ class Requests:
         draft = checked_draft(draft, self.callers.catalog)
         when = occasion()
         ttl = draft.time_to_live or DEFAULT_TIME_TO_LIVE
-        targets = self._resolve_targets(principal, requester, draft)
+        targets = self._resolve_targets(
+            principal, requester, draft, master_routes(self.callers, principal, draft, holders)
+        )
         request = DataRequest(
             id=request_id,
             requester=requester,
@@ -159,7 +172,7 @@ class Requests:
         event = request_event(request.name, requester, reached, draft.subjects, draft.entity_keys, when)
         return self.requests.create(request, [event], [inbox_topic(d) for d in reached])
 
-    def _asked(self, principal: Principal, draft: RequestDraft) -> dict[str, list[str]]:
+    def _asked(self, principal: Principal, draft: RequestDraft, routed: dict[str, Route]) -> dict[str, list[str]]:
         """The subjects asked of each target department."""
         view = self.callers.catalog
         asked: dict[str, list[str]] = {}
@@ -170,7 +183,10 @@ class Requests:
             for s in draft.subjects:
                 asked.setdefault(view.subject_by_code[s].provider, []).append(s)
         if draft.to_holders_of_entity:
-            for _entity, department, subject in self.log.holders(draft.entity_keys):
+            for route in routed.values():
+                asked.setdefault(route.department, []).extend(route.subjects)
+            direct = [k for k in draft.entity_keys if not is_master_key(k)]
+            for _entity, department, subject in self.log.holders(direct):
                 if draft.subjects and subject not in draft.subjects:
                     continue
                 # A holder is addressed only where LocateEntity would name it: a holding of a subject
@@ -180,11 +196,16 @@ class Requests:
                 asked.setdefault(department, []).append(subject)
         return asked
 
-    def _resolve_targets(self, principal: Principal, requester: str, draft: RequestDraft) -> list[Target]:
-        """Every target with the subjects asked of it, checked with the policy before the request reaches it."""
+    def _resolve_targets(
+        self, principal: Principal, requester: str, draft: RequestDraft, routed: dict[str, Route]
+    ) -> list[Target]:
+        """Every target with the subjects and keys asked of it, checked with the policy before the request goes out."""
         return [
-            self._target(principal, requester, draft, department, list(dict.fromkeys(subjects)))
-            for department, subjects in sorted(self._asked(principal, draft).items())
+            replace(
+                self._target(principal, requester, draft, department, list(dict.fromkeys(subjects))),
+                keys=target_keys(draft, routed.get(department)),
+            )
+            for department, subjects in sorted(self._asked(principal, draft, routed).items())
         ]
 
     def _target(
