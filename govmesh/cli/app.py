@@ -14,6 +14,11 @@ from govmesh.cli.common import AsJson, console, fitting_table, print_json
 from govmesh.cli.lazy import LazyCommand, LazyGroup, register_lazy
 
 if TYPE_CHECKING:
+    import subprocess
+
+    from rich.table import Table
+
+    from govmesh.cli.supervisor import Supervisor
     from govmesh.runtime.config import Settings
 
 # Everything heavy (grpc, SQLAlchemy, the services) is imported inside the command that needs it,
@@ -119,93 +124,143 @@ def up(
 ) -> None:
     """Start the whole mesh on loopback: each service in its own process, the gateway in front."""
     from govmesh.cli import supervisor
+
+    config = _up_settings(data_dir)
+    certs_dir = _development_certificates(config)
+    env = supervisor.child_environment(config, config.data_dir / "spans.jsonl")
+    runner = supervisor.Supervisor(config, env)
+    table = fitting_table("govmesh is up", "service", "address", "pid", "metrics", "log")
+    try:
+        addresses = _free_addresses(config)
+        _start_every_service(config, runner, addresses, certs_dir, table)
+        console.print(table)
+        _print_endpoints(config, certs_dir, env)
+        _wait_for_stop(config, runner)
+    finally:
+        console.print("stopping …")
+        runner.stop_all(config.shutdown_grace_seconds)
+        console.print("stopped.")
+
+
+def _up_settings(data_dir: Path | None) -> Settings:
+    """The settings `govmesh up` runs with, its data directory created."""
     from govmesh.runtime.config import settings
 
     config = settings()
     if data_dir is not None:
         config = config.model_copy(update={"data_dir": data_dir})
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+def _development_certificates(config: Settings) -> Path:
+    """The development CA and identities for every seeded department and service."""
+    from govmesh.cli import supervisor
     from govmesh.kernel.catalog.files import read_departments
     from govmesh.services.catalog.shipped import SEED_DIR
 
     departments, _ = read_departments(SEED_DIR / "departments.yaml")
-    certs_dir = supervisor.ensure_development_certificates(config, [d.code for d in departments])
-    env = supervisor.child_environment(config, config.data_dir / "spans.jsonl")
-    runner = supervisor.Supervisor(config, env)
-    table = fitting_table("govmesh is up", "service", "address", "pid", "metrics", "log")
+    return supervisor.ensure_development_certificates(config, [d.code for d in departments])
+
+
+def _free_addresses(config: Settings) -> dict[str, str]:
+    """Each service's address, refusing to start if any of them (or the HTTP door's) is taken."""
+    addresses = {service: importlib.import_module(name).address(config) for service, name in SERVICES.items()}
+    _refuse_taken_ports(addresses)
+    if config.http_port > 0:  # the gateway's HTTP door, GOVMESH_HTTP_PORT
+        _refuse_taken_ports({"http": f"{config.gateway_host}:{config.http_port}"})
+    return addresses
+
+
+def _is_application(service: str) -> bool:
+    return SERVICES[service].startswith("govmesh.apps.")
+
+
+def _start_every_service(
+    config: Settings, runner: Supervisor, addresses: dict[str, str], certs_dir: Path, table: Table
+) -> None:
+    """Start the services in order, each healthy before the next; the applications' grants before the first one."""
+    applications_set_up = False
+    for service, address in addresses.items():
+        if _is_application(service) and not applications_set_up:
+            _apply_application_setup(config)
+            applications_set_up = True
+        process = runner.start(service, address)
+        console.print(f"starting {service} on {address} …")
+        log_path = config.data_dir / "logs" / f"{service}.log"
+        _wait_started(config, service, address, process, certs_dir, log_path)
+        port = config.metrics_port_of(service)
+        scrape = f"http://{config.metrics_host}:{port}/metrics" if port else "off"
+        table.add_row(service, address, str(process.pid), scrape, str(log_path))
+
+
+def _apply_application_setup(config: Settings) -> None:
     try:
-        addresses = {service: importlib.import_module(name).address(config) for service, name in SERVICES.items()}
-        _refuse_taken_ports(addresses)
-        if config.http_port > 0:  # the gateway's HTTP door, GOVMESH_HTTP_PORT
-            _refuse_taken_ports({"http": f"{config.gateway_host}:{config.http_port}"})
-        applications_set_up = False
-        for service, address in addresses.items():
-            if SERVICES[service].startswith("govmesh.apps.") and not applications_set_up:
-                try:
-                    changes = asyncio.run(_set_up_applications(config))
-                    console.print(f"applications: {len(changes)} shipped grants and catalog changes applied")
-                except Exception as error:  # the mesh still runs; `govmesh apps setup` can finish it later
-                    console.print(
-                        f"[yellow]applications' grants not applied ({error}); run `govmesh apps setup`[/yellow]"
-                    )
-                applications_set_up = True
-            process = runner.start(service, address)
-            console.print(f"starting {service} on {address} …")
-            if service == "console":
-                healthy = supervisor.wait_http_healthy(f"http://{address}/healthz", timeout=60, process=process)
-            else:
-                # Internal ports are mutual TLS with each service's certificate; the gateway per its setting.
-                # An application serves only its health on loopback, in plaintext: it is a client of the mesh.
-                application = SERVICES[service].startswith("govmesh.apps.")
-                internal = service != "gateway" and not application
-                healthy = supervisor.wait_healthy(
-                    address,
-                    timeout=120,
-                    credentials_dir=certs_dir if internal or (service == "gateway" and config.gateway_tls) else None,
-                    process=process,
-                    service=service if internal else None,
-                )
-            log_path = config.data_dir / "logs" / f"{service}.log"
-            if not healthy:
-                why = (
-                    f"exited with code {process.returncode}" if process.poll() is not None else "did not become healthy"
-                )
-                console.print(f"[red]{service} {why}; the end of {log_path}:[/red]")
-                console.print(supervisor.tail(log_path))
-                raise typer.Exit(1)
-            port = config.metrics_port_of(service)
-            scrape = f"http://{config.metrics_host}:{port}/metrics" if port else "off"
-            table.add_row(service, address, str(process.pid), scrape, str(log_path))
-        console.print(table)
-        console.print(
-            f"public endpoint: [bold]{supervisor.gateway_endpoint(config)}[/bold] (mutual TLS)"
-            if config.gateway_tls
-            else f"public endpoint: {supervisor.gateway_endpoint(config)} (plaintext)"
+        changes = asyncio.run(_set_up_applications(config))
+        console.print(f"applications: {len(changes)} shipped grants and catalog changes applied")
+    except Exception as error:  # the mesh still runs; `govmesh apps setup` can finish it later
+        console.print(f"[yellow]applications' grants not applied ({error}); run `govmesh apps setup`[/yellow]")
+
+
+def _wait_started(
+    config: Settings, service: str, address: str, process: subprocess.Popen[bytes], certs_dir: Path, log_path: Path
+) -> None:
+    """Wait for one started service to report healthy; exit with the end of its log if it does not."""
+    from govmesh.cli import supervisor
+
+    if service == "console":
+        healthy = supervisor.wait_http_healthy(f"http://{address}/healthz", timeout=60, process=process)
+    else:
+        # Internal ports are mutual TLS with each service's certificate; the gateway per its setting.
+        # An application serves only its health on loopback, in plaintext: it is a client of the mesh.
+        internal = service != "gateway" and not _is_application(service)
+        healthy = supervisor.wait_healthy(
+            address,
+            timeout=120,
+            credentials_dir=certs_dir if internal or (service == "gateway" and config.gateway_tls) else None,
+            process=process,
+            service=service if internal else None,
         )
-        if config.http_port >= 0:
-            door = supervisor.http_endpoint(config)
-            console.print(f"HTTP/JSON door: [bold]{door}[/bold] (Connect protocol; schema at {door}/openapi.json)")
-        console.print(
-            f"certificates: {certs_dir} (ca.pem, department-<CODE>.pem/.key, maintainer-ops, admin-hub, "
-            "auditor-audit, and service-<name> for each service's mutual TLS)"
-        )
-        console.print(
-            f"spans: {env['GOVMESH_TRACE_FILE']}    database: {config.resolved_database_url().split('@')[-1]}"
-        )
-        console.print(
-            f"web console: [bold]http://{config.console_host}:{config.console_port}[/bold] "
-            "(sign in with a link from `govmesh console login --as department/AIC`)"
-        )
-        console.print("Ctrl-C stops every process.")
-        crashed = asyncio.run(supervisor.wait_for_stop_or_crash(runner))
-        if crashed:
-            console.print(f"[red]{crashed} exited unexpectedly; stopping the mesh[/red]")
-            console.print(supervisor.tail(config.data_dir / "logs" / f"{crashed}.log"))
-            raise typer.Exit(1)
-    finally:
-        console.print("stopping …")
-        runner.stop_all(config.shutdown_grace_seconds)
-        console.print("stopped.")
+    if not healthy:
+        why = f"exited with code {process.returncode}" if process.poll() is not None else "did not become healthy"
+        console.print(f"[red]{service} {why}; the end of {log_path}:[/red]")
+        console.print(supervisor.tail(log_path))
+        raise typer.Exit(1)
+
+
+def _print_endpoints(config: Settings, certs_dir: Path, env: dict[str, str]) -> None:
+    """Where to reach the running mesh: its endpoints, certificates, spans, database and console."""
+    from govmesh.cli import supervisor
+
+    console.print(
+        f"public endpoint: [bold]{supervisor.gateway_endpoint(config)}[/bold] (mutual TLS)"
+        if config.gateway_tls
+        else f"public endpoint: {supervisor.gateway_endpoint(config)} (plaintext)"
+    )
+    if config.http_port >= 0:
+        door = supervisor.http_endpoint(config)
+        console.print(f"HTTP/JSON door: [bold]{door}[/bold] (Connect protocol; schema at {door}/openapi.json)")
+    console.print(
+        f"certificates: {certs_dir} (ca.pem, department-<CODE>.pem/.key, maintainer-ops, admin-hub, "
+        "auditor-audit, and service-<name> for each service's mutual TLS)"
+    )
+    console.print(f"spans: {env['GOVMESH_TRACE_FILE']}    database: {config.resolved_database_url().split('@')[-1]}")
+    console.print(
+        f"web console: [bold]http://{config.console_host}:{config.console_port}[/bold] "
+        "(sign in with a link from `govmesh console login --as department/AIC`)"
+    )
+    console.print("Ctrl-C stops every process.")
+
+
+def _wait_for_stop(config: Settings, runner: Supervisor) -> None:
+    """Block until Ctrl-C or a crash; a crashed process stops the mesh with the end of its log."""
+    from govmesh.cli import supervisor
+
+    crashed = asyncio.run(supervisor.wait_for_stop_or_crash(runner))
+    if crashed:
+        console.print(f"[red]{crashed} exited unexpectedly; stopping the mesh[/red]")
+        console.print(supervisor.tail(config.data_dir / "logs" / f"{crashed}.log"))
+        raise typer.Exit(1)
 
 
 async def _set_up_applications(config: Settings) -> list[str]:
