@@ -70,22 +70,11 @@ async def build(
     authority = CertificateAuthority(settings.certs_dir)
     if server_credentials is None and settings.gateway_tls:
         server_credentials = tls_credentials(authority)
-    revocations: RevocationList | None = None
-    if server_credentials is not None:
-        revocations = RevocationList(authority)
-        revocations.reload_if_changed()
+    revocations = _revocations(authority) if server_credentials is not None else None
     # The gateway's own certificate for its hops to the services: the one whose forwarded principal they believe.
     tls = ServiceTLS.of(settings, "gateway")
     limiter = Limiter(load_limits(settings.gateway_limits, max_message_bytes=settings.max_message_bytes))
-    targets = dict(
-        upstreams
-        or {
-            "catalog": settings.catalog_upstreams(),
-            "authz": settings.authz_upstreams(),
-            "exchange": settings.exchange_upstreams(),
-            "masters": settings.masters_upstreams(),
-        }
-    )
+    targets = _targets(settings, upstreams)
     snapshot: PolicySnapshot | None = None
     authz_link: grpc.aio.Channel | None = None
     if policy is None and "authz" in targets:
@@ -100,38 +89,9 @@ async def build(
         limiter,
         revocations,
     )
-    metrics = CallMetrics()
-    forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
-    services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE, "masters": MASTERS}
     pool = Upstreams(tls)
-    for key, descriptor in services.items():
-        if key in targets:
-            upstream = pool.add(descriptor.full_name, key, targets[key], settings.max_message_bytes)
-            forwarding.add_service(descriptor, upstream)
-    server = GatewayServer(
-        "gateway",
-        [*pool.by_service, GATEWAY.full_name],
-        max_message_bytes=settings.max_message_bytes,
-        interceptors=[ProbeGuard(gate)],
-        credentials=server_credentials,
-    )
-    servicer = GatewayServicer(GatewayQueries(gate.policy, limiter, pool))
-    server.grpc_server.add_generic_rpc_handlers((forwarding, own_service(servicer, GATEWAY, gate, metrics)))
-    forwarded = {d: pool.by_service[d.full_name] for d in services.values() if d.full_name in pool.by_service}
-    server.http = build_door(settings, gate, metrics, forwarded, (GATEWAY, servicer), traced=telemetry.spans_exported())
-
-    async def mirror_health(upstream: Upstream) -> None:
-        """The gateway reports a public service SERVING only while one of its replicas is."""
-        serving = (
-            health_pb2.HealthCheckResponse.SERVING if upstream.serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
-        await server.health.set(upstream.service, serving)
-
-    background: list[Coroutine[Any, Any, None]] = [pool.follow(_PROBE_INTERVAL_SECONDS, mirror_health)]
-    if revocations is not None:
-        background.append(revocations.follow(settings.gateway_revocation_check_seconds))
-    loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(work) for work in background]
+    server = _serve_services(settings, gate, limiter, pool, targets, server_credentials)
+    tasks = _start_background(settings, server, pool, revocations)
 
     async def close() -> None:
         for task in tasks:
@@ -147,3 +107,72 @@ async def build(
 
     server.on_stop(close)
     return server
+
+
+def _revocations(authority: CertificateAuthority) -> RevocationList:
+    """The hub's revocation list, read once now and followed while the gateway runs."""
+    revocations = RevocationList(authority)
+    revocations.reload_if_changed()
+    return revocations
+
+
+def _targets(settings: Settings, upstreams: Mapping[str, Sequence[str]] | None) -> dict[str, Sequence[str]]:
+    """Each public service's replica addresses: the ones given, or else those of the settings."""
+    return dict(
+        upstreams
+        or {
+            "catalog": settings.catalog_upstreams(),
+            "authz": settings.authz_upstreams(),
+            "exchange": settings.exchange_upstreams(),
+            "masters": settings.masters_upstreams(),
+        }
+    )
+
+
+def _serve_services(
+    settings: Settings,
+    gate: Gate,
+    limiter: Limiter,
+    pool: Upstreams,
+    targets: Mapping[str, Sequence[str]],
+    server_credentials: grpc.ServerCredentials | None,
+) -> GatewayServer:
+    """The gateway's server: each targeted service forwarded through the gate, its own service, the HTTP door."""
+    metrics = CallMetrics()
+    forwarding = ForwardingHandler(gate, metrics, traced=telemetry.spans_exported())
+    services = {"catalog": CATALOG, "authz": AUTHZ, "exchange": EXCHANGE, "masters": MASTERS}
+    for key, descriptor in services.items():
+        if key in targets:
+            upstream = pool.add(descriptor.full_name, key, targets[key], settings.max_message_bytes)
+            forwarding.add_service(descriptor, upstream)
+    server = GatewayServer(
+        "gateway",
+        [*pool.by_service, GATEWAY.full_name],
+        max_message_bytes=settings.max_message_bytes,
+        interceptors=[ProbeGuard(gate)],
+        credentials=server_credentials,
+    )
+    servicer = GatewayServicer(GatewayQueries(gate.policy, limiter, pool))
+    server.grpc_server.add_generic_rpc_handlers((forwarding, own_service(servicer, GATEWAY, gate, metrics)))
+    forwarded = {d: pool.by_service[d.full_name] for d in services.values() if d.full_name in pool.by_service}
+    server.http = build_door(settings, gate, metrics, forwarded, (GATEWAY, servicer), traced=telemetry.spans_exported())
+    return server
+
+
+def _start_background(
+    settings: Settings, server: MeshServer, pool: Upstreams, revocations: RevocationList | None
+) -> list[asyncio.Task[None]]:
+    """The gateway's background work: mirroring its upstreams' health and following revocations."""
+
+    async def mirror_health(upstream: Upstream) -> None:
+        """The gateway reports a public service SERVING only while one of its replicas is."""
+        serving = (
+            health_pb2.HealthCheckResponse.SERVING if upstream.serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        await server.health.set(upstream.service, serving)
+
+    background: list[Coroutine[Any, Any, None]] = [pool.follow(_PROBE_INTERVAL_SECONDS, mirror_health)]
+    if revocations is not None:
+        background.append(revocations.follow(settings.gateway_revocation_check_seconds))
+    loop = asyncio.get_running_loop()
+    return [loop.create_task(work) for work in background]
