@@ -6,8 +6,9 @@ from typing import Any
 
 from rich.table import Table
 
+from govmesh.apps.warnings.domain.model import Figures
 from govmesh.cli.demo.run import Simulation
-from govmesh.cli.demo.world import DAYS, THE_DISTRICT
+from govmesh.cli.demo.world import DAYS, THE_DISTRICT, World
 
 RULES = {
     "no-tax-registration": "truth_no_tax_registration",
@@ -32,17 +33,39 @@ def _precision_recall(found: set[str], truth: set[str]) -> dict[str, Any]:
 
 
 async def build_report(sim: Simulation) -> dict[str, Any]:
-    world, last = sim.world, DAYS - 1
+    world = sim.world
     figures = sim.app.figures()
     by_subject, total = await sim.ledger()
+    rules = _rule_scores(sim)
+    figures_row = [
+        *_warning_figures(sim, figures, by_subject, rules),
+        *_application_figures(sim, figures, rules),
+        ("records exchanged (ledger)", total.exchanged_records if total is not None else None, None),
+    ]
+    return {
+        "seed": world.seed,
+        "scale": world.scale,
+        "figures": [{"figure": name, "system": system, "truth": truth} for name, system, truth in figures_row],
+        "rules": rules,
+        "timings": {k: round(v, 1) for k, v in sim.timings.items()},
+        "records_published": dict(sorted(sim.published.items())),
+    }
+
+
+def _rule_scores(sim: Simulation) -> dict[str, dict[str, Any]]:
+    """Each warning rule's precision and recall against the simulator's truth on the last day."""
+    world, last = sim.world, DAYS - 1
     rules = {}
     for rule, truth_of in RULES.items():
         method = getattr(world, truth_of)
         truth = method(last) if truth_of in ("truth_no_tax_registration", "truth_deregistered_not_at_tax") else method()
         rules[rule] = _precision_recall(sim.warned(rule), truth)
-    reminded_truth = world.truth_reminders(last)
-    warned_truth = world.truth_no_tax_registration(last)
-    closed_truth = {
+    return rules
+
+
+def _closed_truth(world: World, warned_truth: set[str], last: int) -> set[str]:
+    """The warned enterprises whose warning truly closed by `last`: registered at both bureaus, or closed."""
+    return {
         e.key
         for e in world.enterprises
         if e.key in warned_truth
@@ -51,13 +74,21 @@ async def build_report(sim: Simulation) -> dict[str, Any]:
             or (e.closes_warning_day is not None and e.closes_warning_day <= last)
         )
     }
-    outcomes = sim.observed.verification
-    ineligible = sum(not o.eligible for o in outcomes)
-    truth_ineligible = sum(not a.eligible for a in world.applicants)
-    lines = sim.observed.tax_lines
-    held = {e.key for e in world.enterprises if e.local_day is not None and e.national_day is not None}
+
+
+Row = tuple[str, Any, Any]
+
+
+def _warning_figures(
+    sim: Simulation, figures: Figures, by_subject: dict[str, Any], rules: dict[str, dict[str, Any]]
+) -> list[Row]:
+    """The exchange of enterprises and the warnings, reminders and follow-up it led to."""
+    world, last = sim.world, DAYS - 1
+    reminded_truth = world.truth_reminders(last)
+    warned_truth = world.truth_no_tax_registration(last)
+    closed_truth = _closed_truth(world, warned_truth, last)
     enterprises = by_subject.get("subjects/102.001")
-    figures_row = [
+    return [
         (
             "enterprises exchanged (102.001 published)",
             enterprises.published_records if enterprises else 0,
@@ -77,6 +108,18 @@ async def build_report(sim: Simulation) -> dict[str, Any]:
         ("reminders sent (温馨提示)", figures.reminders_sent, len(reminded_truth)),
         ("follow-up rate", figures.follow_up_rate("no-tax-registration"), _ratio(len(closed_truth), len(warned_truth))),
         ("tax registration rate", figures.tax_registration_rate, world.truth_tax_registration_rate(last)),
+    ]
+
+
+def _application_figures(sim: Simulation, figures: Figures, rules: dict[str, dict[str, Any]]) -> list[Row]:
+    """What the other applications answered: verifications, duplicate relief, tax totals, the district return."""
+    world = sim.world
+    outcomes = sim.observed.verification
+    ineligible = sum(not o.eligible for o in outcomes)
+    truth_ineligible = sum(not a.eligible for a in world.applicants)
+    lines = sim.observed.tax_lines
+    held = {e.key for e in world.enterprises if e.local_day is not None and e.national_day is not None}
+    return [
         ("applications verified", len(outcomes), len(world.applicants)),
         ("share ineligible", _ratio(ineligible, len(outcomes)), _ratio(truth_ineligible, len(world.applicants))),
         ("duplicate relief found", figures.raised.get("duplicate-relief", 0), rules["duplicate-relief"]["truth"]),
@@ -91,16 +134,7 @@ async def build_report(sim: Simulation) -> dict[str, Any]:
             sum(e.division == THE_DISTRICT for e in world.enterprises),
         ),
         (f"district {THE_DISTRICT}: other districts' rows received", sim.observed.district_foreign_rows, 0),
-        ("records exchanged (ledger)", total.exchanged_records if total is not None else None, None),
     ]
-    return {
-        "seed": world.seed,
-        "scale": world.scale,
-        "figures": [{"figure": name, "system": system, "truth": truth} for name, system, truth in figures_row],
-        "rules": rules,
-        "timings": {k: round(v, 1) for k, v in sim.timings.items()},
-        "records_published": dict(sorted(sim.published.items())),
-    }
 
 
 def _shown(value: Any) -> str:
