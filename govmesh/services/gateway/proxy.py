@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar, cast
@@ -230,72 +230,100 @@ class ForwardingHandler(grpc.GenericRpcHandler):
 
     def _streaming(self, route: Route) -> Any:
         """Server streaming and bidirectional streaming: responses relayed one by one as they come."""
-        gate, metrics, upstream, method = self._gate, self._metrics, route.upstream, route.method
+        gate, metrics, method = self._gate, self._metrics, route.method
         upstream_call = (
-            upstream.channel.stream_stream(method) if route.client_streaming else upstream.channel.unary_stream(method)
+            route.upstream.channel.stream_stream(method)
+            if route.client_streaming
+            else route.upstream.channel.unary_stream(method)
         )
 
         async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
             started = time.perf_counter()
             principal = ""
-            code = _OK
+            outcome = _Outcome()
             admission: Admission | None = None
             try:
                 admission = await gate.admit(context, method, True)
                 principal = admission.caller.header
-                limit = admission.allowance.limits.max_message_bytes
                 sized: _SizedRequests | None = None
                 if route.client_streaming:
                     request = sized = _SizedRequests(request, admission)
-                elif len(request) > limit:
+                elif len(request) > admission.allowance.limits.max_message_bytes:
                     raise message_too_large(admission, len(request), "request")
-                with self._span(route, context) as span:
-                    metadata = self._metadata(context, principal)
-                    call = upstream_call(request, timeout=context.time_remaining(), metadata=metadata)
-                    settled = _FirstStatus(call)
-                    watch = RevocationWatch(gate, admission, call)
-                    upstream.forwarded_calls += 1
-                    upstream.active_calls += 1
-                    try:
-                        initial = await call.initial_metadata()
-                        if initial:
-                            await context.send_initial_metadata(forwardable(initial))
-                        async for response in call:
-                            if len(response) > limit:
-                                raise message_too_large(admission, len(response), "response")
-                            gate.charge(admission, len(response))
-                            yield response
-                    except asyncio.CancelledError:
-                        # A refused request message or a revoked certificate cancelled the upstream call.
-                        if (refusal := (sized and sized.refusal) or watch.refusal) is not None:
-                            raise refusal from None
-                        raise
-                    except grpc.aio.AioRpcError as failure:
-                        error = settled.genuine(failure)
-                        code = error.code().name
-                        upstream.failed_calls += 1
-                        await _relay_error(error, context, span)
-                    finally:
-                        watch.close()
-                        upstream.active_calls -= 1
-                        # A caller who goes away, or a refused message, cancels the upstream call too.
-                        if not call.done():
-                            call.cancel()
-                    _relay_trailers(await call.trailing_metadata(), context)
+                relayed = self._relay_responses(route, upstream_call, request, sized, admission, context, outcome)
+                # Closed here rather than left to the collector, so a caller who goes away cancels the
+                # upstream call at once.
+                async with contextlib.aclosing(relayed):
+                    async for response in relayed:
+                        yield response
             except errors.DomainError as refusal:
                 principal = principal or gate.identify(context).header
                 status_code, status = status_for(refusal)
-                code = status_code.name
+                outcome.code = status_code.name
                 await refuse(context, status_code, status)
             except (asyncio.CancelledError, GeneratorExit):
-                code = "CANCELLED"
+                outcome.code = "CANCELLED"
                 raise
             finally:
                 if admission is not None:
                     admission.allowance.open_streams -= 1
-                metrics.record(method, principal, time.perf_counter() - started, code)
+                metrics.record(method, principal, time.perf_counter() - started, outcome.code)
 
         return streaming
+
+    async def _relay_responses(
+        self,
+        route: Route,
+        upstream_call: Any,
+        request: Any,
+        sized: _SizedRequests | None,
+        admission: Admission,
+        context: grpc.aio.ServicerContext,
+        outcome: _Outcome,
+    ) -> AsyncGenerator[bytes, None]:
+        """One admitted streaming call forwarded upstream, each response checked and charged as it passes."""
+        gate, upstream = self._gate, route.upstream
+        limit = admission.allowance.limits.max_message_bytes
+        with self._span(route, context) as span:
+            metadata = self._metadata(context, admission.caller.header)
+            call = upstream_call(request, timeout=context.time_remaining(), metadata=metadata)
+            settled = _FirstStatus(call)
+            watch = RevocationWatch(gate, admission, call)
+            upstream.forwarded_calls += 1
+            upstream.active_calls += 1
+            try:
+                initial = await call.initial_metadata()
+                if initial:
+                    await context.send_initial_metadata(forwardable(initial))
+                async for response in call:
+                    if len(response) > limit:
+                        raise message_too_large(admission, len(response), "response")
+                    gate.charge(admission, len(response))
+                    yield response
+            except asyncio.CancelledError:
+                # A refused request message or a revoked certificate cancelled the upstream call.
+                if (refusal := (sized and sized.refusal) or watch.refusal) is not None:
+                    raise refusal from None
+                raise
+            except grpc.aio.AioRpcError as failure:
+                error = settled.genuine(failure)
+                outcome.code = error.code().name
+                upstream.failed_calls += 1
+                await _relay_error(error, context, span)
+            finally:
+                watch.close()
+                upstream.active_calls -= 1
+                # A caller who goes away, or a refused message, cancels the upstream call too.
+                if not call.done():
+                    call.cancel()
+            _relay_trailers(await call.trailing_metadata(), context)
+
+
+@dataclass
+class _Outcome:
+    """The status a streaming call ended with, as the metrics count it."""
+
+    code: str = _OK
 
 
 class _SizedRequests:
