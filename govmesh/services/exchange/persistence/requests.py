@@ -372,29 +372,8 @@ class RequestStore:
         now: dt.datetime,
     ) -> ReplyChunk:
         """Appends a reply chunk in the caller's unit of work and moves the target's status, while it is pending."""
-        rt = t.request_targets.c
-        # The request row orders concurrent chunks: each takes the next sequence (and holds the row till commit).
-        sequence = conn.execute(
-            update(t.requests)
-            .where(t.requests.c.id == request_id)
-            .values(reply_count=t.requests.c.reply_count + 1)
-            .returning(t.requests.c.reply_count)
-        ).scalar_one()
-        values: dict[str, object] = {"record_count": rt.record_count + record_count}
-        if chunk.final:
-            values.update(
-                status=(ReplyStatus.FAILED if chunk.failed else ReplyStatus.ANSWERED).value,
-                final_time=now,
-                message=chunk.message,
-            )
-        # Moved only while pending; a target already final refuses the chunk (the unit of work rolls back).
-        moved = conn.execute(
-            update(t.request_targets)
-            .where(rt.request_id == request_id, rt.target == chunk.target, rt.status == ReplyStatus.PENDING.value)
-            .values(**values)
-        ).rowcount
-        if not moved:
-            raise Aborted(f"requests/{request_id} was already answered finally by {chunk.target}")
+        sequence = self._next_reply_sequence(conn, request_id)
+        self._move_pending_target(conn, request_id, chunk, record_count, now)
         conn.execute(
             insert(t.replies).values(
                 request_id=request_id,
@@ -425,6 +404,39 @@ class RequestStore:
             now,
             chunk.trace_id,
         )
+
+    @staticmethod
+    def _next_reply_sequence(conn: Connection, request_id: str) -> int:
+        # The request row orders concurrent chunks: each takes the next sequence (and holds the row till commit).
+        sequence: int = conn.execute(
+            update(t.requests)
+            .where(t.requests.c.id == request_id)
+            .values(reply_count=t.requests.c.reply_count + 1)
+            .returning(t.requests.c.reply_count)
+        ).scalar_one()
+        return sequence
+
+    @staticmethod
+    def _move_pending_target(
+        conn: Connection, request_id: str, chunk: ReplyChunk, record_count: int, now: dt.datetime
+    ) -> None:
+        """Counts the chunk's records on its target and, for a final chunk, writes the target's final status."""
+        rt = t.request_targets.c
+        values: dict[str, object] = {"record_count": rt.record_count + record_count}
+        if chunk.final:
+            values.update(
+                status=(ReplyStatus.FAILED if chunk.failed else ReplyStatus.ANSWERED).value,
+                final_time=now,
+                message=chunk.message,
+            )
+        # Moved only while pending; a target already final refuses the chunk (the unit of work rolls back).
+        moved = conn.execute(
+            update(t.request_targets)
+            .where(rt.request_id == request_id, rt.target == chunk.target, rt.status == ReplyStatus.PENDING.value)
+            .values(**values)
+        ).rowcount
+        if not moved:
+            raise Aborted(f"requests/{request_id} was already answered finally by {chunk.target}")
 
     def replies(
         self, request_id: str, *, target: str = "", after_sequence: int = 0, offset: int = 0, limit: int = 1000
