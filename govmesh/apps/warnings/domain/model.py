@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,62 +159,87 @@ def warning_values(subject: str, warning: Warning, notified: str, phone: str = "
     `phone` goes only in 206.001.014, which the catalog marks NOT_SHARED: it stays with the provider.
     """
     status = _FOLLOW_UP[subject][warning.outcome]
-    raised = day_of(warning.raised_day)
-    feedback = day_of(warning.closed_day) if warning.closed_day is not None else None
-    if subject == "206.001":
-        values: dict[str, Any] = {
-            "206.001.001": warning.number,
-            "206.001.002": warning.entity_key,
-            "206.001.003": warning.name,
-            "206.001.008": warning.division_code,
-            "206.001.009": day_of(warning.event_day),
-            "206.001.010": _kind(_KIND_206_001, warning.missing, "应办未办地税和国税登记"),
-            "206.001.011": raised,
-            "206.001.012": max(0, warning.raised_day - warning.event_day),
-            "206.001.015": notified,
-            "206.001.016": status,
-        }
-        if warning.reminded_day is not None:
-            values["206.001.013"] = day_of(warning.reminded_day)
-        if phone:
-            values["206.001.014"] = phone
-        if warning.note:
-            values["206.001.017"] = warning.note[:500]
-        if warning.outcome is Outcome.REGISTERED and feedback is not None:
-            values["206.001.018"] = feedback
-        if feedback is not None:
-            values["206.001.019"] = feedback
-        return values
-    if subject == "206.002":
-        values = {
-            "206.002.001": warning.number,
-            "206.002.002": warning.entity_key,
-            "206.002.003": warning.name,
-            "206.002.005": day_of(warning.event_day),
-            "206.002.009": _kind(_KIND_206_002, warning.missing, "未办地税和国税注销"),
-            "206.002.010": raised,
-            "206.002.012": notified,
-            "206.002.013": status,
-            "206.002.015": warning.division_code,
-        }
-        if feedback is not None:
-            values["206.002.014"] = feedback
-        return values
-    if subject == "206.003":
-        last = day_of(int(warning.detail.get("last_day", warning.event_day)))
-        values = {
-            "206.003.001": warning.number,
-            "206.003.002": warning.entity_key,
-            "206.003.004": day_of(warning.event_day),
-            "206.003.007": f"{last.year:04d}-{last.month:02d}",
-            "206.003.008": min(999, int(warning.detail.get("count", 0))),
-            "206.003.011": raised,
-            "206.003.012": status,
-            "206.003.015": warning.division_code,
-        }
-        if warning.name:
-            values["206.003.003"] = warning.name
-        if feedback is not None:
-            values["206.003.014"] = feedback
-        return values
-    raise ValueError(f"subjects/{subject} is not a warnings subject this application publishes")
+    values_of = _VALUES_OF.get(subject)
+    if values_of is None:
+        raise ValueError(f"subjects/{subject} is not a warnings subject this application publishes")
+    return values_of(warning, notified, phone, status)
+
+
+def _feedback(warning: Warning) -> dt.date | None:
+    return day_of(warning.closed_day) if warning.closed_day is not None else None
+
+
+def _no_tax_registration_values(warning: Warning, notified: str, phone: str, status: str) -> dict[str, Any]:
+    """206.001: an enterprise registered with industry and commerce but not at a tax bureau."""
+    feedback = _feedback(warning)
+    values: dict[str, Any] = {
+        "206.001.001": warning.number,
+        "206.001.002": warning.entity_key,
+        "206.001.003": warning.name,
+        "206.001.008": warning.division_code,
+        "206.001.009": day_of(warning.event_day),
+        "206.001.010": _kind(_KIND_206_001, warning.missing, "应办未办地税和国税登记"),
+        "206.001.011": day_of(warning.raised_day),
+        "206.001.012": max(0, warning.raised_day - warning.event_day),
+        "206.001.015": notified,
+        "206.001.016": status,
+    }
+    if warning.reminded_day is not None:
+        values["206.001.013"] = day_of(warning.reminded_day)
+    if phone:
+        values["206.001.014"] = phone
+    if warning.note:
+        values["206.001.017"] = warning.note[:500]
+    if warning.outcome is Outcome.REGISTERED and feedback is not None:
+        values["206.001.018"] = feedback
+    if feedback is not None:
+        values["206.001.019"] = feedback
+    return values
+
+
+def _deregistered_not_at_tax_values(warning: Warning, notified: str, phone: str, status: str) -> dict[str, Any]:
+    """206.002: an enterprise deregistered with industry and commerce but still registered at a tax bureau."""
+    feedback = _feedback(warning)
+    values: dict[str, Any] = {
+        "206.002.001": warning.number,
+        "206.002.002": warning.entity_key,
+        "206.002.003": warning.name,
+        "206.002.005": day_of(warning.event_day),
+        "206.002.009": _kind(_KIND_206_002, warning.missing, "未办地税和国税注销"),
+        "206.002.010": day_of(warning.raised_day),
+        "206.002.012": notified,
+        "206.002.013": status,
+        "206.002.015": warning.division_code,
+    }
+    if feedback is not None:
+        values["206.002.014"] = feedback
+    return values
+
+
+def _pension_after_death_values(warning: Warning, notified: str, phone: str, status: str) -> dict[str, Any]:
+    """206.003: a pension still paid after its holder's death."""
+    feedback = _feedback(warning)
+    last = day_of(int(warning.detail.get("last_day", warning.event_day)))
+    values: dict[str, Any] = {
+        "206.003.001": warning.number,
+        "206.003.002": warning.entity_key,
+        "206.003.004": day_of(warning.event_day),
+        "206.003.007": f"{last.year:04d}-{last.month:02d}",
+        "206.003.008": min(999, int(warning.detail.get("count", 0))),
+        "206.003.011": day_of(warning.raised_day),
+        "206.003.012": status,
+        "206.003.015": warning.division_code,
+    }
+    if warning.name:
+        values["206.003.003"] = warning.name
+    if feedback is not None:
+        values["206.003.014"] = feedback
+    return values
+
+
+# Each warnings subject's record, by the subject it is published in.
+_VALUES_OF: dict[str, Callable[[Warning, str, str, str], dict[str, Any]]] = {
+    "206.001": _no_tax_registration_values,
+    "206.002": _deregistered_not_at_tax_values,
+    "206.003": _pension_after_death_values,
+}
