@@ -14,6 +14,8 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -22,7 +24,7 @@ from bench import authz as authz_bench
 from bench import cost as cost_bench
 from bench import exchange as exchange_bench
 from bench import postgres, profiling, scenarios
-from bench.load import LoadResult, LoadShape, run_load, run_paced, run_rounds, settle
+from bench.load import Call, LoadResult, LoadShape, run_load, run_paced, run_rounds, settle
 from bench.processes import REPO, Mesh, Server, start_echo, start_mesh
 from bench.report import (
     GATEWAY_RATIO_TARGET,
@@ -76,6 +78,28 @@ async def _settle(backend: str, seconds: float) -> None:
         _say(f"{backend}: other processes busy on {load:.2f} cores as measurement starts")
 
 
+@dataclass(frozen=True)
+class _Bench:
+    """What every scenario on one backend is measured with: its name, load shape, rounds, watched processes."""
+
+    backend: str
+    shape: LoadShape
+    rounds: int
+    watch: dict[str, int]
+    settle_seconds: float
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """Search at the service: the call and its query kinds, the query mix's hits, and the load results."""
+
+    call: Call
+    kind: Callable[[int], str]
+    hits: list[tuple[str, str, int, str]]
+    result: LoadResult
+    single: LoadResult
+
+
 async def measure_backend(
     backend: str,
     database_url: str,
@@ -100,6 +124,7 @@ async def measure_backend(
         gateway_start = mesh.gateway.ready_at - mesh.catalog.ready_at
         _say(f"{backend}: catalog serving after {catalog_start:.1f}s, gateway after {gateway_start:.1f}s more")
         watch = {"catalog": mesh.catalog.pid, "gateway": mesh.gateway.pid, "echo": echo.pid}
+        bench = _Bench(backend, shape, rounds, watch, settle_seconds)
         async with mesh.catalog.channel() as direct, mesh.gateway.channel() as gateway, echo.channel() as bare:
             sample = await scenarios.read_catalog(direct)
             via_gateway = await scenarios.read_catalog(gateway)
@@ -111,85 +136,122 @@ async def measure_backend(
                 "direct": scenarios.get_item(direct, sample.items),
                 "gateway": scenarios.get_item(gateway, sample.items),
             }
-            for call in get_item.values():
-                await call(0)
-            await _settle(backend, settle_seconds)
-            results = await run_rounds(get_item, shape, rounds, watch)
-            for path, result in results.items():
-                _say(f"{backend}: " + _summary(path if path == "echo" else f"GetItem {path}", result))
+            results = await _measure_get_item(bench, get_item)
             echo_result = results.pop("echo")
-
-            queries = scenarios.search_queries(sample.items)
-            hits = await scenarios.search_hits(direct, queries)
-            search, kind = scenarios.search(direct, queries)
-            await _settle(backend, settle_seconds)
-            searched: LoadResult | None = None
-            for _ in range(rounds):
-                once = await run_load(search, shape, kind, watch)
-                searched = once if searched is None else searched.merge(once)
-            assert searched is not None
-            _say(f"{backend}: " + _summary(f"Search x{shape.concurrency}", searched))
-            single_shape = LoadShape(1, shape.warmup, shape.duration, shape.max_calls)
-            single = await run_load(search, single_shape, kind, watch)
-            _say(f"{backend}: " + _summary("Search x1", single))
-
-            paced: dict[str, LoadResult] = {}
-            paced_seconds = shape.duration * max(1, rounds // 2)
-            for name, call, labels in (
-                ("direct", get_item["direct"], None),
-                ("gateway", get_item["gateway"], None),
-                ("search", search, kind),
-            ):
-                await _settle(backend, settle_seconds / 3)
-                paced[name] = await run_paced(call, PACED_RATE, shape.warmup, paced_seconds, labels, watch)
-                _say(f"{backend}: " + _summary(f"{name} at {PACED_RATE}/s", paced[name]))
-
+            searched = await _measure_search(bench, direct, sample)
+            paced = await _measure_paced(bench, get_item, searched)
             run = BackendRun(
                 backend=backend,
-                database=re.sub(
-                    r"govmesh_bench_[0-9a-f]+$",
-                    "<fresh database>",
-                    redact(database_url.replace(str(data_dir), "<data dir>")),
-                ),
+                database=_shown_database(database_url, data_dir),
                 catalog_start_seconds=catalog_start,
                 gateway_start_seconds=gateway_start,
                 counts=(sample.departments, sample.subjects, len(sample.items)),
                 echo=echo_result,
                 get_item=results,
-                search=searched,
-                search_single=single,
-                hits=hits,
+                search=searched.result,
+                search_single=searched.single,
+                hits=searched.hits,
                 paced=paced,
             )
             if profile_seconds > 0:
-                profile_shape = LoadShape(shape.concurrency, 0.0, profile_seconds, shape.max_calls)
-                if not run.gateway_met and "gateway" not in profiled:
-                    profiled.add("gateway")
-                    _say(f"{backend}: gateway below {GATEWAY_RATIO_TARGET}× direct; profiling gateway and catalog")
-                    profiles = await profiling.record(
-                        {"gateway": mesh.gateway.pid, "catalog": mesh.catalog.pid},
-                        profile_seconds,
-                        data_dir,
-                        lambda: run_load(get_item["gateway"], profile_shape),
-                    )
-                    for name, profile in profiles.items():
-                        profile.threads = results["gateway"].cores_by_thread(name)
-                        run.profiles[f"{name} process under GetItem load through the gateway"] = profile
-                if not run.search_met and "search" not in profiled:
-                    profiled.add("search")
-                    _say(f"{backend}: Search p99 above {SEARCH_P99_TARGET_MS:g} ms; profiling the catalog")
-                    profiles = await profiling.record(
-                        {"catalog": mesh.catalog.pid},
-                        profile_seconds,
-                        data_dir,
-                        lambda: run_load(search, profile_shape),
-                    )
-                    for name, profile in profiles.items():
-                        profile.threads = searched.cores_by_thread(name)
-                        run.profiles[f"{name} process under Search load"] = profile
+                await _profile_missed(bench, run, mesh, data_dir, profile_seconds, profiled, get_item, searched)
             return run
     finally:
         mesh.stop()
+
+
+def _shown_database(database_url: str, data_dir: Path) -> str:
+    """The database as the report names it: no password, no temporary paths or names."""
+    return re.sub(
+        r"govmesh_bench_[0-9a-f]+$",
+        "<fresh database>",
+        redact(database_url.replace(str(data_dir), "<data dir>")),
+    )
+
+
+async def _measure_get_item(bench: _Bench, get_item: dict[str, Call]) -> dict[str, LoadResult]:
+    """Echo, GetItem direct and GetItem via the gateway, each called once, then measured in turns."""
+    for call in get_item.values():
+        await call(0)
+    await _settle(bench.backend, bench.settle_seconds)
+    results = await run_rounds(get_item, bench.shape, bench.rounds, bench.watch)
+    for path, result in results.items():
+        _say(f"{bench.backend}: " + _summary(path if path == "echo" else f"GetItem {path}", result))
+    return results
+
+
+async def _measure_search(bench: _Bench, direct: grpc.aio.Channel, sample: scenarios.CatalogSample) -> _Searched:
+    """Search at the catalog's internal port: the query mix's hits, then all callers' rounds, then one caller."""
+    shape = bench.shape
+    queries = scenarios.search_queries(sample.items)
+    hits = await scenarios.search_hits(direct, queries)
+    search, kind = scenarios.search(direct, queries)
+    await _settle(bench.backend, bench.settle_seconds)
+    searched: LoadResult | None = None
+    for _ in range(bench.rounds):
+        once = await run_load(search, shape, kind, bench.watch)
+        searched = once if searched is None else searched.merge(once)
+    assert searched is not None
+    _say(f"{bench.backend}: " + _summary(f"Search x{shape.concurrency}", searched))
+    single_shape = LoadShape(1, shape.warmup, shape.duration, shape.max_calls)
+    single = await run_load(search, single_shape, kind, bench.watch)
+    _say(f"{bench.backend}: " + _summary("Search x1", single))
+    return _Searched(search, kind, hits, searched, single)
+
+
+async def _measure_paced(bench: _Bench, get_item: dict[str, Call], searched: _Searched) -> dict[str, LoadResult]:
+    """GetItem direct, GetItem via the gateway and Search, open loop at PACED_RATE calls/s."""
+    shape = bench.shape
+    paced: dict[str, LoadResult] = {}
+    paced_seconds = shape.duration * max(1, bench.rounds // 2)
+    for name, call, labels in (
+        ("direct", get_item["direct"], None),
+        ("gateway", get_item["gateway"], None),
+        ("search", searched.call, searched.kind),
+    ):
+        await _settle(bench.backend, bench.settle_seconds / 3)
+        paced[name] = await run_paced(call, PACED_RATE, shape.warmup, paced_seconds, labels, bench.watch)
+        _say(f"{bench.backend}: " + _summary(f"{name} at {PACED_RATE}/s", paced[name]))
+    return paced
+
+
+async def _profile_missed(
+    bench: _Bench,
+    run: BackendRun,
+    mesh: Mesh,
+    data_dir: Path,
+    profile_seconds: float,
+    profiled: set[str],
+    get_item: dict[str, Call],
+    searched: _Searched,
+) -> None:
+    """Profiles the processes behind each target this run missed, unless an earlier backend already did."""
+    backend, shape = bench.backend, bench.shape
+    profile_shape = LoadShape(shape.concurrency, 0.0, profile_seconds, shape.max_calls)
+    if not run.gateway_met and "gateway" not in profiled:
+        profiled.add("gateway")
+        _say(f"{backend}: gateway below {GATEWAY_RATIO_TARGET}× direct; profiling gateway and catalog")
+        profiles = await profiling.record(
+            {"gateway": mesh.gateway.pid, "catalog": mesh.catalog.pid},
+            profile_seconds,
+            data_dir,
+            lambda: run_load(get_item["gateway"], profile_shape),
+        )
+        for name, profile in profiles.items():
+            profile.threads = run.get_item["gateway"].cores_by_thread(name)
+            run.profiles[f"{name} process under GetItem load through the gateway"] = profile
+    if not run.search_met and "search" not in profiled:
+        profiled.add("search")
+        _say(f"{backend}: Search p99 above {SEARCH_P99_TARGET_MS:g} ms; profiling the catalog")
+        profiles = await profiling.record(
+            {"catalog": mesh.catalog.pid},
+            profile_seconds,
+            data_dir,
+            lambda: run_load(searched.call, profile_shape),
+        )
+        for name, profile in profiles.items():
+            profile.threads = searched.result.cores_by_thread(name)
+            run.profiles[f"{name} process under Search load"] = profile
 
 
 async def run(args: argparse.Namespace, command: str) -> Report:
