@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from bench.echo import METHOD as ECHO_METHOD
 from bench.load import CALL_TIMEOUT, LoadResult, cpu_seconds, machine_busy_seconds, percentile, run_paced, settle
@@ -172,49 +172,14 @@ def seed_grants(database_url: str, count: int, seed: int = 2009) -> int:
     now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            items = list(conn.execute(select(tables.items)))
-            departments = [r.code for r in conn.execute(select(tables.departments))]
-            groups = sorted({g for r in conn.execute(select(tables.departments)) for g in r.groups})
+            catalog = _SeedCatalog.read(conn)
             revision = int(
                 conn.execute(select(func.coalesce(func.max(tables.policy_changes.c.revision), 0))).scalar_one()
             )
-            conditional: dict[str, list[str]] = {}
-            providers: dict[str, str] = {}
-            for item in items:
-                providers[item.subject] = item.provider
-                if item.sharing_type == "conditional":
-                    conditional.setdefault(item.subject, []).append(item.item)
-            subjects = sorted(conditional)
             grant_rows, change_rows = [], []
             for grant_id in range(1, count + 1):
-                subject = rng.choice(subjects)
-                consumers = [d for d in rng.sample(departments, 3) if d != providers[subject]][: rng.choice((1, 2))]
-                by_group = rng.random() < 0.2
-                scope = ALL_ROWS
-                if rng.random() < 0.3:
-                    scope = RowScope(division_codes=(rng.choice(["440103", "440104", "440106", "440111"]),))
                 revision += 1
-                grant = Grant(
-                    id=grant_id,
-                    subject=subject,
-                    provider=providers[subject],
-                    items=tuple(rng.sample(conditional[subject], min(len(conditional[subject]), rng.randint(1, 6)))),
-                    mode=GrantMode.ONE_TO_MANY if by_group or len(consumers) > 1 else GrantMode.POINT_TO_POINT,
-                    consumer_departments=() if by_group else tuple(consumers),
-                    consumer_groups=(rng.choice(groups),) if by_group else (),
-                    actions=frozenset(),
-                    purpose="benchmark",
-                    legal_basis="benchmark",
-                    start_time=now - timedelta(days=1),
-                    end_time=now + timedelta(days=365),
-                    row_scope=scope,
-                    state=GrantState.APPROVED,
-                    applicant=f"principals/department/{consumers[0] if consumers else departments[0]}",
-                    decided_by=f"principals/department/{providers[subject]}",
-                    create_time=now,
-                    update_time=now,
-                    revision=revision,
-                )
+                grant = _random_grant(rng, catalog, grant_id, revision, now)
                 document = documents.grant_document(grant)
                 row = {k: v for k, v in document.items() if k not in ("id",)}
                 row.update(start_time=grant.start_time, end_time=grant.end_time, create_time=now, update_time=now)
@@ -234,6 +199,67 @@ def seed_grants(database_url: str, count: int, seed: int = 2009) -> int:
         return revision
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class _SeedCatalog:
+    """What seeded grants are drawn from: departments, groups, and each subject's provider and conditional items."""
+
+    departments: list[str]
+    groups: list[str]
+    conditional: dict[str, list[str]]
+    providers: dict[str, str]
+    subjects: list[str]
+
+    @classmethod
+    def read(cls, conn: Connection) -> _SeedCatalog:
+        items = list(conn.execute(select(tables.items)))
+        departments = [r.code for r in conn.execute(select(tables.departments))]
+        groups = sorted({g for r in conn.execute(select(tables.departments)) for g in r.groups})
+        conditional: dict[str, list[str]] = {}
+        providers: dict[str, str] = {}
+        for item in items:
+            providers[item.subject] = item.provider
+            if item.sharing_type == "conditional":
+                conditional.setdefault(item.subject, []).append(item.item)
+        return cls(departments, groups, conditional, providers, sorted(conditional))
+
+
+def _random_grant(rng: random.Random, catalog: _SeedCatalog, grant_id: int, revision: int, now: datetime) -> Grant:
+    """One approved grant of a random subject's conditional items to one or two departments or a group."""
+    departments, groups, conditional, providers = (
+        catalog.departments,
+        catalog.groups,
+        catalog.conditional,
+        catalog.providers,
+    )
+    subject = rng.choice(catalog.subjects)
+    consumers = [d for d in rng.sample(departments, 3) if d != providers[subject]][: rng.choice((1, 2))]
+    by_group = rng.random() < 0.2
+    scope = ALL_ROWS
+    if rng.random() < 0.3:
+        scope = RowScope(division_codes=(rng.choice(["440103", "440104", "440106", "440111"]),))
+    return Grant(
+        id=grant_id,
+        subject=subject,
+        provider=providers[subject],
+        items=tuple(rng.sample(conditional[subject], min(len(conditional[subject]), rng.randint(1, 6)))),
+        mode=GrantMode.ONE_TO_MANY if by_group or len(consumers) > 1 else GrantMode.POINT_TO_POINT,
+        consumer_departments=() if by_group else tuple(consumers),
+        consumer_groups=(rng.choice(groups),) if by_group else (),
+        actions=frozenset(),
+        purpose="benchmark",
+        legal_basis="benchmark",
+        start_time=now - timedelta(days=1),
+        end_time=now + timedelta(days=365),
+        row_scope=scope,
+        state=GrantState.APPROVED,
+        applicant=f"principals/department/{consumers[0] if consumers else departments[0]}",
+        decided_by=f"principals/department/{providers[subject]}",
+        create_time=now,
+        update_time=now,
+        revision=revision,
+    )
 
 
 # -- the measurements --------------------------------------------------------------------------
