@@ -398,75 +398,31 @@ async def measure(data_dir: Path, database_url: str, *, quick: bool, echo: Serve
     if echo is None:
         echo = await start_echo(data_dir / "logs")
     try:
-        revision = await asyncio.to_thread(seed_grants, database_url, GRANTS)
-        _say(f"seeded {GRANTS:,} approved grants (policy revision {revision:,})")
-        # Measured as a replica runs after a start with this policy in its database: loaded at start.
-        await servers.restart_authz()
-        authz = servers.authz
-        async with authz.channel() as channel:
-            stub = authz_pb2_grpc.AuthzServiceStub(channel)
-            await stub.Check(
-                pb.CheckRequest(query=pb.AccessQuery(action=pb.ACTION_CATALOG_READ), at_least_revision=revision),
-                metadata=ENFORCEMENT_POINT,
-                timeout=60,
-            )
-
-        # 3. Snapshot build: once for the time, once under tracemalloc for the memory.
-        gc.collect()
-        rss_before = resident_mb()
-        snapshot, build_seconds = await build_snapshot(authz.address, _authority(servers.env))
-        rss_growth = resident_mb() - rss_before
-        policy = snapshot.policy
-        items, grants = len(policy.items), len(policy.grants)
-        _say(f"snapshot of {items:,} items and {grants:,} grants built in {build_seconds:.3f} s")
-        contents = policy.contents(datetime.now(UTC))
-        gc.collect()
-        in_process_began = time.perf_counter()
-        Policy.from_contents(contents)
-        in_process = time.perf_counter() - in_process_began
-        del contents
-        gc.collect()
-        tracemalloc.start()
-        traced, _ = await build_snapshot(authz.address, _authority(servers.env))
-        retained, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        await traced.close()
-        del traced
-        _say(f"the copy holds {retained / 2**20:.1f} MB (peak {peak / 2**20:.1f} MB while building)")
-
-        # 1. Local checks, with the copy frozen out of the cyclic collector's way (see PolicySnapshot).
-        queries = ten_item_checks(snapshot, 2000)
-        gc.collect()
-        gc.freeze()
-        measure_local(snapshot, queries, 1)  # warm the copy's per-item decisions
-        await settle(0.0 if quick else 15.0)
-        local_result = measure_local(snapshot, queries, 10 if quick else 50)
-        latencies = sorted(local_result.latencies_ns)
-        local = [percentile(latencies, f) / 1e3 for f in (0.5, 0.99, 0.999)]
-        _say(f"local 10-item check: p50 {local[0]:.1f} µs, p99 {local[1]:.1f} µs over {len(latencies):,} checks")
-        await snapshot.close()
+        await _seed_and_restart(servers, database_url)
+        snapshot, build = await _measure_build(servers)
+        queries, local_result, local = await _measure_local(snapshot, quick)
         # The load generator keeps no copy: its own collector pausing would count as Check latency.
-        del snapshot, policy
+        del snapshot
         gc.unfreeze()
         gc.collect()
         gc.freeze()
 
         # 2. Remote Check at a fixed rate, beside the echo baseline.
         seconds, warmup, rounds, settle_for = (3.0, 0.5, 1, 0.0) if quick else (10.0, 1.0, 2, 15.0)
-        checked, echoed = await measure_remote(authz, echo, queries, seconds, warmup, rounds, settle_for)
+        checked, echoed = await measure_remote(servers.authz, echo, queries, seconds, warmup, rounds, settle_for)
         _say(
             f"remote Check at {RATE}/s: p50 {checked.p(0.5):.2f} ms, p99 {checked.p(0.99):.2f} ms; "
             f"echo p99 {echoed.p(0.99):.2f} ms"
         )
         return AuthzFigures(
-            grants=grants,
-            items=items,
-            build_seconds=build_seconds,
-            build_seconds_in_process=in_process,
-            retained_mb=retained / 2**20,
-            peak_mb=peak / 2**20,
-            rss_growth_mb=rss_growth,
-            local_calls=len(latencies),
+            grants=build.grants,
+            items=build.items,
+            build_seconds=build.seconds,
+            build_seconds_in_process=build.seconds_in_process,
+            retained_mb=build.retained / 2**20,
+            peak_mb=build.peak / 2**20,
+            rss_growth_mb=build.rss_growth_mb,
+            local_calls=len(local_result.latencies_ns),
             local_p50_us=local[0],
             local_p99_us=local[1],
             local_p999_us=local[2],
@@ -484,6 +440,79 @@ async def measure(data_dir: Path, database_url: str, *, quick: bool, echo: Serve
         servers.stop()
 
 
+async def _seed_and_restart(servers: Servers, database_url: str) -> None:
+    """Seeds the grants, then restarts authz and waits until it serves their policy revision."""
+    revision = await asyncio.to_thread(seed_grants, database_url, GRANTS)
+    _say(f"seeded {GRANTS:,} approved grants (policy revision {revision:,})")
+    # Measured as a replica runs after a start with this policy in its database: loaded at start.
+    await servers.restart_authz()
+    async with servers.authz.channel() as channel:
+        stub = authz_pb2_grpc.AuthzServiceStub(channel)
+        await stub.Check(
+            pb.CheckRequest(query=pb.AccessQuery(action=pb.ACTION_CATALOG_READ), at_least_revision=revision),
+            metadata=ENFORCEMENT_POINT,
+            timeout=60,
+        )
+
+
+@dataclass(frozen=True)
+class _Build:
+    """The snapshot build's figures: the copy's size, its build time, and the memory (bytes, MB) it holds."""
+
+    items: int
+    grants: int
+    seconds: float
+    seconds_in_process: float
+    retained: int
+    peak: int
+    rss_growth_mb: float
+
+
+async def _measure_build(servers: Servers) -> tuple[PolicySnapshot, _Build]:
+    """3. Snapshot build: once for the time, once under tracemalloc for the memory; the first copy is kept."""
+    authz = servers.authz
+    gc.collect()
+    rss_before = resident_mb()
+    snapshot, build_seconds = await build_snapshot(authz.address, _authority(servers.env))
+    rss_growth = resident_mb() - rss_before
+    policy = snapshot.policy
+    items, grants = len(policy.items), len(policy.grants)
+    _say(f"snapshot of {items:,} items and {grants:,} grants built in {build_seconds:.3f} s")
+    contents = policy.contents(datetime.now(UTC))
+    gc.collect()
+    in_process_began = time.perf_counter()
+    Policy.from_contents(contents)
+    in_process = time.perf_counter() - in_process_began
+    del contents
+    gc.collect()
+    tracemalloc.start()
+    traced, _ = await build_snapshot(authz.address, _authority(servers.env))
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    await traced.close()
+    del traced
+    _say(f"the copy holds {retained / 2**20:.1f} MB (peak {peak / 2**20:.1f} MB while building)")
+    return snapshot, _Build(items, grants, build_seconds, in_process, retained, peak, rss_growth)
+
+
+async def _measure_local(snapshot: PolicySnapshot, quick: bool) -> tuple[list[AccessQuery], LocalResult, list[float]]:
+    """1. Local checks, with the copy frozen out of the cyclic collector's way (see PolicySnapshot); closes the copy.
+
+    Returns the questions asked (the remote Check asks them too), the result, and its p50, p99, p99.9 in µs.
+    """
+    queries = ten_item_checks(snapshot, 2000)
+    gc.collect()
+    gc.freeze()
+    measure_local(snapshot, queries, 1)  # warm the copy's per-item decisions
+    await settle(0.0 if quick else 15.0)
+    local_result = measure_local(snapshot, queries, 10 if quick else 50)
+    latencies = sorted(local_result.latencies_ns)
+    local = [percentile(latencies, f) / 1e3 for f in (0.5, 0.99, 0.999)]
+    _say(f"local 10-item check: p50 {local[0]:.1f} µs, p99 {local[1]:.1f} µs over {len(latencies):,} checks")
+    await snapshot.close()
+    return queries, local_result, local
+
+
 # -- the report --------------------------------------------------------------------------------
 
 
@@ -492,8 +521,12 @@ def _met(ok: bool) -> str:
 
 
 def render(figures: AuthzFigures) -> str:
-    f = figures
-    lines = [
+    lines = [*_targets(figures), *_local_decision(figures), *_remote_check(figures), *_snapshot_build(figures)]
+    return "\n".join(lines) + "\n"
+
+
+def _targets(f: AuthzFigures) -> list[str]:
+    return [
         SECTION_START,
         "## Authorization: local decisions, remote Check, snapshot build",
         "",
@@ -514,6 +547,11 @@ def render(figures: AuthzFigures) -> str:
         f"| snapshot memory held | {f.retained_mb:.1f} MB | < {BUILD_MEMORY_TARGET_MB:g} MB "
         f"| {_met(f.retained_mb < BUILD_MEMORY_TARGET_MB)} |",
         "",
+    ]
+
+
+def _local_decision(f: AuthzFigures) -> list[str]:
+    return [
         "**Local decision.** A `PolicySnapshot` (the library the gateway and the exchange embed) built from "
         f"ReadPolicySnapshot decides {f.local_calls:,} ten-item questions in the bench process, each timed alone "
         "with `perf_counter_ns`, denials queued for the audit log as in production, after `gc.freeze()` as the "
@@ -526,6 +564,11 @@ def render(figures: AuthzFigures) -> str:
         f"| {f.local_calls:,} | {f.local_p50_us:.1f} | {f.local_p99_us:.1f} | {f.local_p999_us:.1f} "
         f"| {f.local_other_load:.2f} |",
         "",
+    ]
+
+
+def _remote_check(f: AuthzFigures) -> list[str]:
+    lines = [
         f"**Remote Check.** The same questions as `Check` calls straight to authz's port over loopback (mutual "
         f"TLS with the enforcement point's certificate, `service/gateway`), sent open loop at {RATE} calls/s — each at "
         "its scheduled time, its latency counted from then (`bench.load.run_paced`) — and the bare echo server "
@@ -555,6 +598,12 @@ def render(figures: AuthzFigures) -> str:
             if f.echo.p(0.99) > REMOTE_P99_TARGET_MS
             else []
         ),
+    ]
+    return lines
+
+
+def _snapshot_build(f: AuthzFigures) -> list[str]:
+    return [
         "",
         f"**Snapshot build.** From the first ReadPolicySnapshot request to a copy ready to decide: "
         f"{f.build_seconds:.2f} s, of which building the indexes from decoded objects takes "
@@ -564,7 +613,6 @@ def render(figures: AuthzFigures) -> str:
         f"by {f.rss_growth_mb:.1f} MB over the first build, everything included.",
         SECTION_END,
     ]
-    return "\n".join(lines) + "\n"
 
 
 def write_section(path: Path, section: str, start: str = SECTION_START, end: str = SECTION_END) -> None:
