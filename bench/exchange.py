@@ -411,7 +411,12 @@ def _met(ok: bool) -> str:
 
 def render(figures: ExchangeFigures) -> str:
     f, r, h = figures.fan_out, figures.round_trip, figures.history
-    lines = [
+    lines = [*_targets_section(f, h), *_one_to_many_section(f), *_request_reply_section(r), *_history_section(h)]
+    return "\n".join(lines)
+
+
+def _targets_section(f: FanOut, h: History) -> list[str]:
+    return [
         SECTION_START,
         "## Exchange (PostgreSQL)",
         "",
@@ -428,6 +433,11 @@ def render(figures: ExchangeFigures) -> str:
         f"| publish with {h.rows:,} history rows within 10% of empty | {h.ratio:.2f} of empty "
         f"| {_met(h.ratio >= 1 - HISTORY_TOLERANCE)} |",
         "",
+    ]
+
+
+def _one_to_many_section(f: FanOut) -> list[str]:
+    return [
         "### One-to-many",
         "",
         f"{f.records:,} records of 102.001 (ten items each) published in batches of {BATCH} (two batches in "
@@ -458,6 +468,11 @@ def render(figures: ExchangeFigures) -> str:
         "history grows (see below); more of it needs more exchange replicas behind the gateway (they share "
         "one PostgreSQL, claiming with SKIP LOCKED) and more cores than this machine has.",
         "",
+    ]
+
+
+def _request_reply_section(r: RoundTrip) -> list[str]:
+    return [
         "### Request and reply",
         "",
         "PSB asks LTAX for one enterprise (point to point, WAIT); LTAX's backend answers from its inbox stream "
@@ -471,6 +486,11 @@ def render(figures: ExchangeFigures) -> str:
         f"| echo | {r.echo.calls:,} | {r.echo.p50:.2f} | {r.echo.p99:.2f} | 1.0 | 1.0 | "
         f"{sum(r.echo.errors.values())} |",
         "",
+    ]
+
+
+def _history_section(h: History) -> list[str]:
+    return [
         "### Publish with history",
         "",
         f"Publish throughput with no subscriber (batches of {BATCH}, one in flight, {h.published:,} records a "
@@ -485,7 +505,6 @@ def render(figures: ExchangeFigures) -> str:
         SECTION_END,
         "",
     ]
-    return "\n".join(lines)
 
 
 def write_section(path: Path, section: str) -> None:
