@@ -211,14 +211,7 @@ async def run_load(
                     result.by_label.setdefault(label(index), []).append(latency)
 
     callers = [asyncio.ensure_future(caller()) for _ in range(shape.concurrency)]
-    _, late = await asyncio.wait(callers, timeout=shape.warmup + shape.duration + CALL_TIMEOUT + 5)
-    for task in late:
-        task.cancel()
-        result.errors["CUT_OFF"] += 1
-    await asyncio.gather(*late, return_exceptions=True)
-    for task in callers:
-        if task not in late and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+    await _join(callers, shape.warmup + shape.duration + CALL_TIMEOUT + 5, result)
     finished = time.perf_counter_ns()
     result.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
     result.others = max(0.0, machine_busy_seconds() - busy_before - sum(result.cpu.values()))
@@ -230,6 +223,18 @@ async def run_load(
     result.calls = len(result.latencies_ns)
     result.seconds = (min(finished, window_end) - window_start) / 1e9
     return result
+
+
+async def _join(callers: list[asyncio.Task[None]], timeout: float, result: LoadResult) -> None:
+    """Waits for the callers; those still running after `timeout` are cut off and counted, a failed one re-raised."""
+    _, late = await asyncio.wait(callers, timeout=timeout)
+    for task in late:
+        task.cancel()
+        result.errors["CUT_OFF"] += 1
+    await asyncio.gather(*late, return_exceptions=True)
+    for task in callers:
+        if task not in late and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
 
 
 async def run_rounds(
