@@ -103,7 +103,7 @@ def health(
 
 
 # Each service with tables: its migrations and its own Alembic version table, in start order.
-MIGRATING = ("catalog", "authz", "exchange")
+MIGRATING = ("catalog", "authz", "exchange", "masters")
 
 
 def migrate(
